@@ -1,0 +1,1 @@
+"""jobdeck core: everything headless (domain, storage, scheduling, backends); no UI imports."""

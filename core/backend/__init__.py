@@ -1,0 +1,1 @@
+"""The seam: the Backend protocol, its view models and errors, and its implementations."""

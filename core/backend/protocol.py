@@ -1,0 +1,125 @@
+"""The Backend protocol every implementation (local, remote, cockpit, fake) satisfies."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from core.backend.inputs import (
+    RunFilter,
+    RunQuery,
+    SchedulePatch,
+    ScheduleSpec,
+    TemplatePatch,
+    TemplateSpec,
+)
+from core.backend.views import (
+    AuditView,
+    DeleteReport,
+    FireTimeView,
+    JobTypeView,
+    RunPage,
+    RunView,
+    ScheduleView,
+    TemplateRevisionView,
+    TemplateView,
+)
+
+Ref = int | str
+"""A template or schedule by id (int, or a string of digits) or by name."""
+
+
+class Capabilities(BaseModel):
+    """What a backend can do; the UI hides or greys what is missing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    writable: bool = True
+    template_revisions: bool = True
+    schedule_preview: bool = True
+    occurrence_ledger: bool = True
+    run_delete: bool = True
+    log_streaming: bool = False
+    run_cancel: bool = False
+    run_retry: bool = False
+    pause: bool = False
+    workers: bool = False
+    celery_admin: bool = False
+    audit: bool = True
+
+
+class Backend(Protocol):
+    """Async interface between interfaces (TUI, CLI, API) and a jobdeck or Cockpit-NG core."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def close(self) -> None: ...
+
+    # job types
+    async def job_types(self) -> list[JobTypeView]: ...
+
+    # templates
+    async def list_templates(
+        self, *, job_type: str | None = None, tag: str | None = None, search: str | None = None
+    ) -> list[TemplateView]: ...
+
+    async def get_template(self, ref: Ref) -> TemplateView: ...
+
+    async def create_template(self, spec: TemplateSpec) -> TemplateView: ...
+
+    async def update_template(self, ref: Ref, patch: TemplatePatch) -> TemplateView: ...
+
+    async def delete_template(self, ref: Ref, *, force: bool = False) -> DeleteReport: ...
+
+    async def copy_template(self, ref: Ref, new_name: str) -> TemplateView: ...
+
+    async def template_revisions(self, ref: Ref) -> list[TemplateRevisionView]: ...
+
+    # schedules
+    async def list_schedules(
+        self, *, template: Ref | None = None, is_active: bool | None = None
+    ) -> list[ScheduleView]: ...
+
+    async def get_schedule(self, ref: Ref) -> ScheduleView: ...
+
+    async def create_schedule(self, spec: ScheduleSpec) -> ScheduleView: ...
+
+    async def update_schedule(self, ref: Ref, patch: SchedulePatch) -> ScheduleView: ...
+
+    async def delete_schedule(self, ref: Ref) -> DeleteReport: ...
+
+    async def set_schedule_active(self, ref: Ref, active: bool) -> ScheduleView: ...
+
+    async def preview_schedule(
+        self, ref: Ref, n: int = 10, *, viewer_zone: str | None = None
+    ) -> list[FireTimeView]: ...
+
+    async def preview_timing(
+        self, spec: ScheduleSpec, n: int = 10, *, viewer_zone: str | None = None
+    ) -> list[FireTimeView]: ...
+
+    # runs
+    async def list_runs(self, query: RunQuery) -> RunPage: ...
+
+    async def get_run(self, run_id: int) -> RunView: ...
+
+    async def run_counts(self, query: RunQuery | None = None) -> dict[str, int]: ...
+
+    async def delete_run(self, run_id: int) -> None: ...
+
+    async def cleanup_runs(self, older_than_days: int) -> int: ...
+
+    async def clear_runs(self, run_filter: RunFilter) -> int: ...
+
+    # audit
+    async def audit_log(self, *, limit: int = 100) -> list[AuditView]: ...
+
+
+@runtime_checkable
+class SupportsClose(Protocol):
+    """Anything with an async close()."""
+
+    async def close(self) -> None: ...

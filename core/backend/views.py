@@ -1,0 +1,199 @@
+"""Frozen view models every backend returns (never ORM rows or HTTP responses)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.jobs.parameters import ParameterSpec
+
+RunStatus = Literal["pending", "running", "completed", "failed", "cancelled", "timed_out", "lost"]
+RUN_STATUSES: tuple[str, ...] = (
+    "pending",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+    "timed_out",
+    "lost",
+)
+ACTIVE_STATUSES: tuple[str, ...] = ("pending", "running")
+TriggeredBy = Literal["schedule", "manual", "retry", "backfill", "api", "system"]
+TRIGGERS: tuple[str, ...] = ("schedule", "manual", "retry", "backfill", "api", "system")
+ScheduleType = Literal["cron", "interval", "once", "hourly", "daily", "weekly", "monthly"]
+SCHEDULE_TYPES: tuple[str, ...] = (
+    "cron",
+    "interval",
+    "once",
+    "hourly",
+    "daily",
+    "weekly",
+    "monthly",
+)
+
+
+class View(BaseModel):
+    """Base of all views: immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class JobTypeView(View):
+    """A job type the backend can run, with its config JSON schema."""
+
+    name: str
+    description: str
+    config_schema: dict[str, Any]
+
+
+class TemplateView(View):
+    """A job template as the screens and the CLI show it."""
+
+    id: int
+    name: str
+    job_type: str
+    description: str | None
+    config: dict[str, Any]
+    parameters: tuple[ParameterSpec, ...]
+    tags: tuple[str, ...]
+    timeout_seconds: float | None
+    deadline_seconds: float | None
+    retries: int
+    retry_backoff: Literal["fixed", "exponential"]
+    retry_delay_seconds: float
+    overlap: str | None
+    is_global: bool
+    owner: str | None
+    paused: bool
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    broken: str | None = None
+    schedule_count: int = 0
+    last_run_status: str | None = None
+
+
+class TemplateRevisionView(View):
+    """A template as it was saved at one revision."""
+
+    template_id: int
+    revision: int
+    snapshot: dict[str, Any]
+    changed_by: str | None
+    created_at: datetime
+
+
+class ScheduleView(View):
+    """A schedule with its timing, policies, and next/last run."""
+
+    id: int
+    job_identifier: str
+    job_template_id: int
+    template_name: str | None
+    template_job_type: str | None
+    schedule_type: ScheduleType
+    cron_expression: str | None
+    interval_seconds: int | None
+    run_at: datetime | None
+    minute: int | None
+    time_of_day: str | None
+    weekday: int | None
+    day_of_month: int | None
+    timezone: str
+    start_at: datetime | None
+    end_at: datetime | None
+    is_active: bool
+    job_parameters: dict[str, Any]
+    start_deadline_seconds: float
+    catchup: Literal["none", "latest", "all"]
+    catchup_cap: int
+    catchup_window_seconds: float
+    overlap: Literal["skip", "queue", "replace", "allow"]
+    overlap_max: int
+    replace_grace_seconds: float
+    jitter: Literal["off", "random", "hash"]
+    jitter_seconds: float
+    next_run: datetime | None
+    last_run: datetime | None
+    owner: str | None
+    created_at: datetime
+    updated_at: datetime
+    description: str
+    last_run_status: str | None = None
+
+
+class FireTimeView(View):
+    """One upcoming fire time: in the schedule's zone, in UTC, and flagged for DST."""
+
+    utc: datetime
+    local: datetime
+    nominal: datetime
+    dst: Literal["gap", "fold"] | None
+    viewer: datetime | None = None
+
+
+class RunView(View):
+    """A run with everything the runs table and the run detail show."""
+
+    id: int
+    job_template_id: int | None
+    job_schedule_id: int | None
+    retry_of_run_id: int | None
+    celery_task_id: str | None
+    job_name: str
+    job_type: str
+    status: RunStatus
+    triggered_by: TriggeredBy
+    scheduled_for: datetime | None
+    queued_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_seconds: float | None
+    attempts: int
+    max_attempts: int
+    exit_code: int | None
+    signal: int | None
+    worker: str | None
+    host: str | None
+    pid: int | None
+    parameters: dict[str, Any]
+    template_revision: int | None
+    result: Any
+    error_message: str | None
+    log_size: int
+    executed_by: str | None
+    schedule_name: str | None = None
+    template_name: str | None = None
+
+
+class RunPage(View):
+    """One page of runs; ``next_cursor`` fetches the following page (keyset pagination)."""
+
+    items: tuple[RunView, ...]
+    total: int
+    next_cursor: str | None
+
+
+class DeleteReport(View):
+    """What a delete removed, so nothing disappears silently."""
+
+    kind: str
+    name: str
+    removed_schedules: tuple[str, ...] = ()
+
+
+class AuditView(View):
+    """One audit record."""
+
+    id: int
+    at: datetime
+    actor: str
+    source: str
+    action: str
+    target_type: str
+    target_id: int | None
+    target_name: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -1,0 +1,1 @@
+"""Templates, schedules and runs: their rules, services and timing."""

@@ -1,0 +1,269 @@
+"""Run queries (filters, sorting, keyset pages, counts) and history clean-up."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, literal, or_
+from sqlmodel import Session, col, select
+
+from core.backend.inputs import RunFilter, RunQuery
+from core.backend.views import ACTIVE_STATUSES, RUN_STATUSES, TRIGGERS, RunPage, RunView
+from core.clock import Clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.jobs.audit import Actor, record
+from core.storage.database import Database
+from core.storage.tables import JobRun, JobSchedule, JobTemplate
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Nullable sort keys sort through a sentinel so keyset cursors stay total (nulls sort lowest).
+_SENTINELS: dict[str, Any] = {
+    "started_at": _EPOCH,
+    "completed_at": _EPOCH,
+    "duration_seconds": -1.0,
+}
+_DATETIME_KEYS = {"queued_at", "started_at", "completed_at"}
+
+
+def _sort_expr(key: str) -> Any:
+    column = getattr(JobRun, key)
+    if key in _SENTINELS:
+        return func.coalesce(column, literal(_SENTINELS[key], type_=column.type))
+    return column
+
+
+def encode_cursor(query: RunQuery, value: Any, run_id: int) -> str:
+    """An opaque cursor for the page after the row (value, run_id)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).isoformat()
+    payload = {"s": query.sort, "d": query.descending, "v": value, "i": run_id}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def decode_cursor(query: RunQuery) -> tuple[Any, int] | None:
+    """The (sort value, id) a cursor points after; a cursor from another sort is rejected."""
+    if not query.cursor:
+        return None
+    try:
+        padded = query.cursor + "=" * (-len(query.cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        value, run_id = payload["v"], int(payload["i"])
+        if payload["s"] != query.sort or payload["d"] != query.descending:
+            raise ValidationFailed("cursor", "the cursor belongs to a different sort order")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("cursor", "not a cursor returned by a previous page") from None
+    if query.sort in _DATETIME_KEYS and value is not None:
+        value = datetime.fromisoformat(value)
+    elif query.sort in _SENTINELS and value is None:
+        value = _SENTINELS[query.sort]
+    return value, run_id
+
+
+def check_filter_values(status: tuple[str, ...], triggered_by: tuple[str, ...]) -> None:
+    """Unknown statuses or triggers are input errors, not empty results."""
+    for value in status:
+        if value not in RUN_STATUSES:
+            raise ValidationFailed(
+                "status", f"unknown status {value!r} (use {', '.join(RUN_STATUSES)})"
+            )
+    for value in triggered_by:
+        if value not in TRIGGERS:
+            raise ValidationFailed(
+                "triggered_by", f"unknown trigger {value!r} (use {', '.join(TRIGGERS)})"
+            )
+
+
+def _conditions(query: RunQuery | RunFilter) -> list[ColumnElement[bool]]:
+    check_filter_values(query.status, query.triggered_by)
+    conditions: list[ColumnElement[bool]] = []
+    if query.status:
+        conditions.append(col(JobRun.status).in_(query.status))
+    if query.job_type:
+        conditions.append(col(JobRun.job_type).in_(query.job_type))
+    if query.triggered_by:
+        conditions.append(col(JobRun.triggered_by).in_(query.triggered_by))
+    if query.template_id:
+        conditions.append(col(JobRun.job_template_id).in_(query.template_id))
+    if query.schedule_id:
+        conditions.append(col(JobRun.job_schedule_id).in_(query.schedule_id))
+    if isinstance(query, RunQuery):
+        if query.since:
+            conditions.append(col(JobRun.queued_at) >= query.since)
+        if query.until:
+            conditions.append(col(JobRun.queued_at) < query.until)
+        if query.since and query.until and query.until <= query.since:
+            raise ValidationFailed("until", "the time range ends before it starts")
+        if query.search:
+            escaped = (
+                query.search.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            )
+            conditions.append(func.lower(JobRun.job_name).like(f"%{escaped}%", escape="\\"))
+    elif query.before:
+        conditions.append(col(JobRun.queued_at) < query.before)
+    return conditions
+
+
+def to_view(
+    row: JobRun, schedule_name: str | None = None, template_name: str | None = None
+) -> RunView:
+    """The frozen view of a run row."""
+    data = row.model_dump(
+        exclude={"pgid", "template_snapshot", "heartbeat_at", "deadline_at", "cancel_requested"}
+    )
+    return RunView(**data, schedule_name=schedule_name, template_name=template_name)
+
+
+class RunService:
+    """Run history reads and clean-up; every delete is audited."""
+
+    def __init__(self, db: Database, clock: Clock, actor: Actor) -> None:
+        self.db = db
+        self.clock = clock
+        self.actor = actor
+
+    def get(self, run_id: int) -> RunView:
+        """One run, with its schedule's and template's current names."""
+        with self.db.read() as session:
+            row = session.get(JobRun, run_id)
+            if row is None:
+                raise NotFound("run", run_id)
+            return self._views(session, [row])[0]
+
+    def page(self, query: RunQuery) -> RunPage:
+        """One page of runs: filters, sort by (key, id), keyset cursor, total count."""
+        conditions = _conditions(query)
+        after = decode_cursor(query)
+        sort = _sort_expr(query.sort)
+        with self.db.read() as session:
+            total = session.exec(select(func.count()).select_from(JobRun).where(*conditions)).one()
+            stmt = select(JobRun).where(*conditions)
+            if after is not None:
+                value, run_id = after
+                if query.descending:
+                    stmt = stmt.where(
+                        or_(sort < value, and_(sort == value, col(JobRun.id) < run_id))
+                    )
+                else:
+                    stmt = stmt.where(
+                        or_(sort > value, and_(sort == value, col(JobRun.id) > run_id))
+                    )
+            order = (
+                (sort.desc(), col(JobRun.id).desc())
+                if query.descending
+                else (sort.asc(), col(JobRun.id).asc())
+            )
+            rows = list(session.exec(stmt.order_by(*order).limit(query.limit + 1)))
+            more = len(rows) > query.limit
+            rows = rows[: query.limit]
+            cursor = None
+            if more and rows:
+                last = rows[-1]
+                value = getattr(last, query.sort)
+                if value is None:
+                    value = _SENTINELS.get(query.sort)
+                assert last.id is not None
+                cursor = encode_cursor(query, value, last.id)
+            return RunPage(items=tuple(self._views(session, rows)), total=total, next_cursor=cursor)
+
+    def counts(self, query: RunQuery | None = None) -> dict[str, int]:
+        """How many runs have each status (every status present, zero included)."""
+        conditions = _conditions(query) if query else []
+        with self.db.read() as session:
+            found = dict(
+                session.exec(
+                    select(JobRun.status, func.count())
+                    .where(*conditions)
+                    .group_by(col(JobRun.status))
+                ).all()
+            )
+        return {status: int(found.get(status, 0)) for status in RUN_STATUSES}
+
+    def delete(self, run_id: int) -> None:
+        """Delete one finished run (with its attempts and log)."""
+        with self.db.write() as session:
+            row = session.get(JobRun, run_id)
+            if row is None:
+                raise NotFound("run", run_id)
+            if row.status in ACTIVE_STATUSES:
+                raise Conflict(f"run {run_id} is {row.status}; cancel it first")
+            record(
+                session,
+                self.actor,
+                self.clock.now(),
+                "run.delete",
+                "run",
+                run_id,
+                row.job_name,
+                before={"status": row.status, "queued_at": row.queued_at.isoformat()},
+            )
+            session.delete(row)
+
+    def cleanup(self, older_than_days: int) -> int:
+        """Delete finished runs queued more than N days ago; returns how many."""
+        if not 1 <= older_than_days <= 36500:
+            raise ValidationFailed("days", f"{older_than_days} is outside 1..36500")
+        cutoff = self.clock.now() - timedelta(days=older_than_days)
+        return self._clear(RunFilter(before=cutoff), f"cleanup older than {older_than_days} days")
+
+    def clear(self, run_filter: RunFilter) -> int:
+        """Delete finished runs matching the filter (never pending or running ones)."""
+        for status in run_filter.status:
+            if status in ACTIVE_STATUSES:
+                raise ValidationFailed(
+                    "status", f"{status} runs are never cleared; cancel them first"
+                )
+        return self._clear(run_filter, "clear by filter")
+
+    def _clear(self, run_filter: RunFilter, why: str) -> int:
+        conditions = [*_conditions(run_filter), col(JobRun.status).not_in(ACTIVE_STATUSES)]
+        with self.db.write() as session:
+            result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                delete(JobRun).where(*conditions)
+            )
+            count = int(result.rowcount or 0)
+            record(
+                session,
+                self.actor,
+                self.clock.now(),
+                "run.clear",
+                "run",
+                None,
+                None,
+                before={"filter": run_filter.model_dump(mode="json"), "why": why},
+                after={"deleted": count},
+            )
+        return count
+
+    def _views(self, session: Session, rows: list[JobRun]) -> list[RunView]:
+        schedule_ids = {r.job_schedule_id for r in rows if r.job_schedule_id is not None}
+        template_ids = {r.job_template_id for r in rows if r.job_template_id is not None}
+        schedules = (
+            dict(
+                session.exec(
+                    select(JobSchedule.id, JobSchedule.job_identifier).where(
+                        col(JobSchedule.id).in_(schedule_ids)
+                    )
+                ).all()
+            )
+            if schedule_ids
+            else {}
+        )
+        templates = (
+            dict(
+                session.exec(
+                    select(JobTemplate.id, JobTemplate.name).where(
+                        col(JobTemplate.id).in_(template_ids)
+                    )
+                ).all()
+            )
+            if template_ids
+            else {}
+        )
+        return [
+            to_view(r, schedules.get(r.job_schedule_id), templates.get(r.job_template_id))
+            for r in rows
+        ]

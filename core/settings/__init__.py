@@ -1,0 +1,1 @@
+"""Configuration: the TOML file, JOBDECK_* variables, paths and backend profiles."""

@@ -1,0 +1,105 @@
+"""Engine set-up (SQLite in WAL mode, or PostgreSQL), sessions with short write transactions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from core.errors import BackendUnavailable
+
+#: How long a writer waits for SQLite's lock before giving up (F17: no "database is locked").
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the database file with mode 0600 before SQLite creates it world-readable."""
+    path = url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    db_path = Path(path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if not db_path.exists():
+        fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, busy timeout, foreign keys; writes take the lock up front (BEGIN IMMEDIATE)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself, so writes can be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A deferred transaction that later writes can hit SQLITE_BUSY without waiting for
+        # the busy timeout; taking the write lock at BEGIN makes writers queue politely.
+        immediate = conn.get_execution_options().get("jobdeck_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """One database: its engine, read sessions, and short write transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            _prepare_sqlite_file(url)
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                **({"poolclass": StaticPool} if ":memory:" in url else {}),
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5)
+        self._write_engine = self.engine.execution_options(jobdeck_write=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except OperationalError as exc:
+            raise BackendUnavailable(f"database {self.describe()} unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A short write transaction, committed on success and rolled back on error."""
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                yield session
+                session.commit()
+        except OperationalError as exc:
+            raise BackendUnavailable(f"database {self.describe()} unavailable: {exc.orig}") from exc
+
+    def describe(self) -> str:
+        """The URL without any password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

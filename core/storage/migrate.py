@@ -1,0 +1,77 @@
+"""Bring a database to the newest schema with Alembic, one process at a time."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from core.storage.database import Database
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at jobdeck's migration scripts (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this version of jobdeck."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """Serialise migrations between processes starting at the same moment."""
+    if db.is_sqlite and ":memory:" not in db.url:
+        lock_path = Path(db.url.removeprefix("sqlite:///") + ".migrate.lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(74206515)"))
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(74206515)"))
+                connection.commit()
+    else:
+        yield
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (default: the newest)."""
+    config = alembic_config()
+    with _migration_lock(db), db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Downgrade the database to ``revision`` (tests and emergencies only)."""
+    config = alembic_config()
+    with _migration_lock(db), db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

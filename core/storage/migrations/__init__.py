@@ -1,0 +1,1 @@
+"""Alembic migrations for jobdeck's schema, applied automatically at start."""

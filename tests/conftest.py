@@ -1,0 +1,134 @@
+"""Fixtures shared by the whole suite: database URLs and migrated databases on both backends."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+#: The repository root; the project is not installed into the venv, so tests import from here.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# pytest puts tests/ on sys.path, where the empty tests/core/ folder would otherwise pass for
+# the `core` package as a namespace package; the real package must be importable first.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from core.storage.database import Database, sqlite_url  # noqa: E402
+from core.storage.migrate import upgrade  # noqa: E402
+
+#: Where the PostgreSQL tests connect; each test gets its own schema inside this database.
+POSTGRES_URL_ENV = "JOBDECK_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: Set to 1 to skip (rather than fail) every PostgreSQL-backed test.
+SKIP_POSTGRES_ENV = "JOBDECK_TEST_SKIP_POSTGRES"
+
+
+def postgres_base_url() -> str:
+    """The PostgreSQL server URL the tests use (env ``JOBDECK_TEST_POSTGRES_URL``)."""
+    return os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
+
+
+def postgres_schema_url(base_url: str, schema: str) -> str:
+    """``base_url`` with every connection's search_path (and application name) set to ``schema``."""
+    separator = "&" if "?" in base_url else "?"
+    # application_name lets teardown find connections a test forgot to close.
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_engine() -> Iterator[Engine]:
+    """An autocommit engine on the PostgreSQL server; fails the test if it is unreachable."""
+    if os.environ.get(SKIP_POSTGRES_ENV) == "1":
+        pytest.skip(f"PostgreSQL tests skipped because {SKIP_POSTGRES_ENV}=1")
+    url = postgres_base_url()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        # CI must go red when the server is missing, so this is a failure, never a skip.
+        pytest.fail(
+            f"PostgreSQL at {engine.url.render_as_string(hide_password=True)} is unreachable "
+            f"({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}). "
+            f"Start it, point {POSTGRES_URL_ENV} at a server, or set {SKIP_POSTGRES_ENV}=1 "
+            "to skip the PostgreSQL tests.",
+            pytrace=False,
+        )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_db_url(postgres_admin_engine: Engine) -> Iterator[str]:
+    """A PostgreSQL URL whose connections live in a fresh schema, dropped after the test."""
+    schema = f"jd_{uuid.uuid4().hex[:12]}"
+    with postgres_admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield postgres_schema_url(postgres_base_url(), schema)
+    with postgres_admin_engine.connect() as connection:
+        # A connection left open by the test would hold locks and make DROP wait forever.
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :schema AND pid <> pg_backend_pid()"
+            ),
+            {"schema": schema},
+        )
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def sqlite_db_url(tmp_path: Path) -> str:
+    """The URL of a SQLite file (not yet created) in the test's temporary directory."""
+    return sqlite_url(tmp_path / "jobdeck.db")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each backend: a SQLite file, then a private PostgreSQL schema."""
+    fixture_name = "sqlite_db_url" if request.param == "sqlite" else "postgres_db_url"
+    url: str = request.getfixturevalue(fixture_name)
+    return url
+
+
+def _open_migrated(url: str) -> Database:
+    """A Database on ``url`` brought to the newest schema."""
+    db = Database(url)
+    upgrade(db)
+    return db
+
+
+@pytest.fixture
+def empty_database(db_url: str) -> Iterator[Database]:
+    """A Database on each backend with no schema at all (for migration tests)."""
+    db = Database(db_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    """A Database on each backend, migrated to head; use it for service and storage tests."""
+    db = _open_migrated(db_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_database(sqlite_db_url: str) -> Iterator[Database]:
+    """A Database on a SQLite file only, migrated to head."""
+    db = _open_migrated(sqlite_db_url)
+    yield db
+    db.dispose()
