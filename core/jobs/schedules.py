@@ -322,7 +322,19 @@ class ScheduleService:
     # helpers -------------------------------------------------------------------------------
 
     def _next_run(self, row: JobSchedule, timing: Timing, now: datetime) -> datetime | None:
-        return next_fire_time(timing, now) if row.is_active else None
+        if not row.is_active:
+            return None
+        upcoming = next_fire_time(timing, now)
+        if upcoming is None:
+            # An active schedule that can never fire again is a mistake worth stopping.
+            if row.schedule_type == "once":
+                raise ValidationFailed(
+                    "run_at", f"{timing.run_at} is in the past; it would never run"
+                )
+            raise ValidationFailed(
+                "end_at", f"the window ended at {timing.end_at}; it would never run"
+            )
+        return upcoming
 
     def _check_policies(self, fields: dict[str, Any]) -> None:
         rules.check_schedule_policies(

@@ -142,8 +142,15 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         return Settings(**overrides)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        where = str(path) if path.is_file() else "environment"
+        parts = [str(part) for part in error["loc"]]
+        key = ".".join(parts) or "(top level)"
+        env_name = "JOBDECK_" + "__".join(parts).upper()
+        if parts and (env_name in os.environ or f"JOBDECK_{parts[0].upper()}" in os.environ):
+            where = f"environment variable {env_name}"
+        elif path.is_file():
+            where = str(path)
+        else:
+            where = "settings"
         raise ValidationFailed(f"{where}: {key}", error["msg"]) from exc
     finally:
         _CONFIG_PATH_OVERRIDE = None

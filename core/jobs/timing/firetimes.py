@@ -22,9 +22,10 @@ from core.jobs.timing.timing import Timing, time_parts, validate_timing
 from core.jobs.timing.wallclock import FireTime, local_fire, wall_fires
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Any wall time W maps to an instant after W - 1 day (UTC offsets stay within +-16 h), so fires
-# below that watermark can be released in order while later nominal times are still coming.
-_WATERMARK = timedelta(days=1)
+# Later wall times never map to instants earlier than this wall time's first instant, except for
+# the second pass of a fold; no DST fold is longer than 2 h, so fires older than the newest
+# earliest instant minus this margin are final and can be released in order.
+_REORDER_MARGIN = timedelta(hours=3)
 # Give up after this many years without a single matching day. A validated spec always matches
 # sooner (Feb 29 on a given weekday recurs within ~40 years), so this only guards against bugs.
 _GUARD_YEARS = 400
@@ -156,10 +157,10 @@ def _on_month_day(wanted: int) -> Callable[[date], bool]:
     return lambda day: day.day == min(wanted, calendar.monthrange(day.year, day.month)[1])
 
 
-def _nominal_times(rule: _WallRule, first: date) -> Iterator[datetime]:
-    """Matching naive wall times from ``first`` on, in order, skipping non-matching months."""
-    year, month, day = first.year, first.month, first.day
-    last_match = first
+def _nominal_times(rule: _WallRule, start: datetime) -> Iterator[datetime]:
+    """Matching naive wall times at or after ``start``, in order, skipping non-matching months."""
+    year, month, day = start.year, start.month, start.day
+    last_match = first = start.date()
     while date(year, month, 1) <= _LAST_DAY:
         if month in rule.months:
             for number in range(day, calendar.monthrange(year, month)[1] + 1):
@@ -170,7 +171,9 @@ def _nominal_times(rule: _WallRule, first: date) -> Iterator[datetime]:
                     last_match = current
                     for hour in rule.hours:
                         for minute in rule.minutes:
-                            yield datetime(year, month, number, hour, minute)
+                            wall = datetime(year, month, number, hour, minute)
+                            if current > first or wall >= start:
+                                yield wall
         if year - last_match.year > _GUARD_YEARS:
             return
         year, month, day = (year + 1, 1, 1) if month == 12 else (year, month + 1, 1)
@@ -179,9 +182,9 @@ def _nominal_times(rule: _WallRule, first: date) -> Iterator[datetime]:
 def _wall(t: Timing, rule: _WallRule, zone: ZoneInfo, after: datetime, n: int) -> list[FireTime]:
     """Map nominal times to fires, release them in UTC order, keep one fire per instant."""
     lower = after if t.start_at is None else max(after, t.start_at)
-    # One day earlier than the local date of the bound: offsets move wall times by hours.
-    first = lower.astimezone(zone).date()
-    first = first - timedelta(days=1) if first > date.min else first
+    # Start a margin before the bound's wall time: a fold can put an earlier wall time later.
+    local = lower.astimezone(zone).replace(tzinfo=None)
+    start = local - _REORDER_MARGIN if local > datetime.min + _REORDER_MARGIN else datetime.min
     pending: list[tuple[datetime, int, FireTime]] = []
     fires: list[FireTime] = []
     sequence = 0
@@ -194,14 +197,15 @@ def _wall(t: Timing, rule: _WallRule, zone: ZoneInfo, after: datetime, n: int) -
                 fires.append(fire)
 
     try:
-        for nominal in _nominal_times(rule, first):
-            as_utc = nominal.replace(tzinfo=UTC)
-            if as_utc + _WATERMARK <= lower:
-                continue  # its instant(s) are at most +16 h away, so certainly not after `lower`
-            release(as_utc - _WATERMARK)
-            if len(fires) >= n or (t.end_at is not None and as_utc - _WATERMARK > t.end_at):
+        for nominal in _nominal_times(rule, start):
+            new = wall_fires(nominal, zone, real_time=rule.real_time)
+            if not new:
+                continue  # a real-time nominal inside a gap
+            watermark = new[0].utc - _REORDER_MARGIN
+            release(watermark)
+            if len(fires) >= n or (t.end_at is not None and watermark > t.end_at):
                 break
-            for fire in wall_fires(nominal, zone, real_time=rule.real_time):
+            for fire in new:
                 heapq.heappush(pending, (fire.utc, sequence, fire))
                 sequence += 1
     except OverflowError:

@@ -6,7 +6,8 @@ Rules stated here and relied on everywhere else:
 * ``monthly`` on day N runs on the month's last day when the month is shorter
   (day 31 runs on Apr 30, Feb 28 and Feb 29 in leap years); a cron day-of-month never clamps;
 * ``interval`` fires at ``anchor_at + k * interval_seconds`` (k >= 0) in pure UTC arithmetic;
-  without ``anchor_at`` it counts from ``start_at``, else from 1970-01-01T00:00Z;
+  without ``anchor_at`` it counts from ``start_at``, else from 1970-01-01T00:00Z. Other types
+  accept and ignore ``anchor_at`` (the service passes the schedule's start or creation time);
 * ``start_at`` and ``end_at`` bound the fire times, both inclusive.
 """
 
@@ -38,7 +39,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "weekly": ("weekday", "time_of_day"),
     "monthly": ("day_of_month", "time_of_day"),
 }
-_OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"interval": ("anchor_at",)}
+# anchor_at is not listed: the service passes it for every schedule and only interval uses it.
 _TYPE_FIELDS = (
     "cron_expression",
     "interval_seconds",
@@ -47,7 +48,6 @@ _TYPE_FIELDS = (
     "time_of_day",
     "weekday",
     "day_of_month",
-    "anchor_at",
 )
 _MAX_INTERVAL = 10 * 365 * 86400
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", re.ASCII)
@@ -113,12 +113,11 @@ def _check_timing(t: Timing) -> None:
     load_zone(t.timezone, "timezone")
     kind = t.schedule_type
     required = REQUIRED_FIELDS[kind]
-    allowed = required + _OPTIONAL_FIELDS.get(kind, ())
     for name in required:
         if getattr(t, name) is None:
             raise ValidationFailed(name, f"is required for {kind} schedules")
     for name in _TYPE_FIELDS:
-        if name not in allowed and getattr(t, name) is not None:
+        if name not in required and getattr(t, name) is not None:
             raise ValidationFailed(name, f"does not apply to {kind} schedules")
     if t.cron_expression is not None:
         parse_cron(t.cron_expression, "cron_expression")

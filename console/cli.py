@@ -1,0 +1,136 @@
+"""The `jobdeck` command: the TUI when run bare, else a scriptable CLI over the Backend protocol.
+
+Exit codes: 0 success, 1 failure (backend unavailable, permission denied, unexpected), 2 bad
+input (usage errors, unknown names, conflicts, validation failures), 130 interrupted.
+Set JOBDECK_DEBUG=1 to get a traceback for unexpected errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from console.commands import Context, register
+from console.commands.options import Parser, UsageError, option_for
+from core.backend.protocol import Backend
+from core.errors import BackendUnavailable, JobdeckError, PermissionDenied, ValidationFailed
+from core.settings.config import Settings, load_settings
+
+EPILOG = """\
+without a command, jobdeck starts the terminal console (TUI).
+exit codes: 0 ok, 1 failure, 2 bad input.
+examples:
+  jobdeck template create hello --type shell --config command='echo hello'
+  jobdeck schedule create hello-daily --template hello --daily 06:30 --tz Europe/Riga
+  jobdeck schedule preview --cron '0 9 * * 1' --tz UTC -n 3
+  jobdeck run list --status failed --since 1d
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("jobdeck")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options, then template / schedule / run verbs."""
+    parser = Parser(
+        prog="jobdeck",
+        description="Keyboard-driven console and scheduler for scheduled jobs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config", dest="config_file", metavar="PATH", type=Path, help="config file (TOML)"
+    )
+    parser.add_argument("--read-only", action="store_true", help="refuse every write")
+    parser.add_argument("--version", action="version", version=f"jobdeck {_version()}")
+    nouns = parser.add_subparsers(dest="noun", metavar="COMMAND")
+    register(nouns)
+    return parser
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend the CLI talks to: the one place that chooses it (local for now)."""
+    from core.backend.factory import open_local_backend
+
+    try:
+        return open_local_backend(settings, source="cli")
+    except JobdeckError:
+        raise
+    except Exception as exc:  # driver errors (refused connection, bad URL) while migrating
+        detail = " ".join(str(exc).split()) or exc.__class__.__name__
+        raise BackendUnavailable(f"cannot open the database: {detail}") from exc
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the backend, refuse writes in read-only mode, run the handler, close."""
+    backend = await asyncio.to_thread(open_backend, settings)
+    try:
+        if args.writes and not backend.capabilities.writable:
+            raise PermissionDenied(
+                f"read-only mode: 'jobdeck {args.noun} {args.verb}' would change data "
+                "(drop --read-only, or read_only in the config)"
+            )
+        ctx = Context(backend=backend, zone=settings.timezone)
+        code: int = await args.handler(ctx, args)
+        return code
+    finally:
+        await backend.close()
+
+
+def _message(exc: JobdeckError, args: argparse.Namespace | None) -> str:
+    """The user-facing text of an error; validation fields named as CLI options."""
+    if isinstance(exc, ValidationFailed) and exc.field:
+        overrides = getattr(args, "field_overrides", None)
+        return f"{option_for(exc.field, overrides)}: {exc.problem}"
+    return str(exc)
+
+
+def _fail(message: str, code: int) -> int:
+    """Print exactly one line to stderr and return the exit code."""
+    text = " ".join(message.split())
+    sys.stderr.write(f"jobdeck: error: {text}\n")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `jobdeck` console script; returns the exit code."""
+    args: argparse.Namespace | None = None
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return exc.code if isinstance(exc.code, int) else 0
+        overrides = {"read_only": True} if args.read_only else {}
+        settings = load_settings(args.config_file, **overrides)
+        if args.noun is None:
+            from console.app import run_tui  # only the TUI pays for importing Textual
+
+            return run_tui(settings, read_only=settings.read_only)
+        return asyncio.run(_run(args, settings))
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except JobdeckError as exc:
+        return _fail(_message(exc, args), 2 if exc.bad_input else 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader (head, less) went away; stop quietly instead of a traceback at exit.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 1
+    except Exception as exc:
+        if os.environ.get("JOBDECK_DEBUG"):
+            raise
+        return _fail(f"unexpected {exc.__class__.__name__}: {exc} (JOBDECK_DEBUG=1 for details)", 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The CLI's subcommands, one module per noun (template, schedule, run), over the Backend."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.backend.protocol import Backend
+
+
+@dataclass
+class Context:
+    """What a command handler needs: the backend and the operator's zone for display."""
+
+    backend: Backend
+    zone: str
+
+    def now(self) -> datetime:
+        """The current time (aware UTC), for "2h ago" filters and past-instant checks."""
+        return datetime.now(UTC)
+
+
+Handler = Callable[[Context, argparse.Namespace], Awaitable[int]]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the template, schedule and run nouns to the top-level parser."""
+    from console.commands import runs, schedules, templates
+
+    templates.register(subparsers)
+    schedules.register(subparsers)
+    runs.register(subparsers)
+
+
+def add_noun(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A noun (``jobdeck template``) whose verbs are added to the returned object."""
+    parser = subparsers.add_parser(name, help=summary, description=summary)
+    return parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+
+
+def add_verb(
+    verbs: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    summary: str,
+    *,
+    writes: bool = False,
+    json: bool = False,
+) -> argparse.ArgumentParser:
+    """A verb with its handler; ``writes`` marks it refused in read-only mode."""
+    parser = verbs.add_parser(name, help=summary, description=summary)
+    parser.set_defaults(handler=handler, writes=writes)
+    if json:
+        parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return parser

@@ -1,0 +1,245 @@
+"""Shared argument parsing: the error-raising parser, option values, and field-to-option names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from core.errors import ValidationFailed
+from core.jobs.durations import parse_duration
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class UsageError(Exception):
+    """A command line argparse rejected; the CLI prints it as one line and exits 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of printing usage, so errors stay one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """Raise UsageError naming the subcommand and pointing at its --help."""
+        command = self.prog.removeprefix("jobdeck").strip()
+        where = f"{command}: " if command else ""
+        raise UsageError(f"{where}{message} (see '{self.prog} --help')")
+
+
+# Schedule/template/run field names (as core reports them) -> the option a CLI user typed.
+FIELD_OPTIONS: dict[str, str] = {
+    "name": "NAME",
+    "job_identifier": "NAME",
+    "job_type": "--type",
+    "config": "--config",
+    "description": "--description",
+    "tags": "--tag",
+    "timeout_seconds": "--timeout",
+    "deadline_seconds": "--deadline",
+    "retries": "--retries",
+    "retry_backoff": "--retry-backoff",
+    "retry_delay_seconds": "--retry-delay",
+    "overlap": "--overlap",
+    "parameters": "--param",
+    "job_parameters": "--param",
+    "template": "--template",
+    "cron_expression": "--cron",
+    "interval_seconds": "--every",
+    "run_at": "--at",
+    "minute": "--hourly",
+    "time_of_day": "--daily",
+    "weekday": "--weekly",
+    "day_of_month": "--monthly",
+    "timezone": "--tz",
+    "viewer_zone": "--viewer-tz",
+    "start_at": "--start",
+    "end_at": "--end",
+    "anchor_at": "--start",
+    "start_deadline_seconds": "--deadline",
+    "catchup": "--catchup",
+    "catchup_cap": "--catchup-cap",
+    "overlap_max": "--overlap-max",
+    "jitter": "--jitter",
+    "jitter_seconds": "--jitter",
+    "n": "-n",
+    "status": "--status",
+    "triggered_by": "--trigger",
+    "cursor": "--cursor",
+    "days": "--days",
+    "since": "--since",
+    "until": "--until",
+    "before": "--before",
+    "limit": "--limit",
+}
+# Sub-fields of these read "--cron: day-of-month"; of the others "--config command".
+_COLON_SUBFIELDS = {"cron_expression"}
+
+
+def option_for(field: str, overrides: dict[str, str] | None = None) -> str:
+    """Translate a core field path ("cron_expression.day_of_month") into CLI words."""
+    if not field or field.startswith(("-", "/")) or field.isupper():
+        return field  # already CLI words, a config file path, or a positional name
+    names = {**FIELD_OPTIONS, **(overrides or {})}
+    head, _, rest = field.partition(".")
+    option = names.get(head)
+    if option is None:
+        return field
+    if not rest:
+        return option
+    if head in _COLON_SUBFIELDS:
+        return f"{option}: {rest.replace('_', '-')}"
+    sub, _, detail = rest.partition(".")
+    return f"{option} {sub}" + (f" ({detail})" if detail else "")
+
+
+def build(model: type[M], **data: Any) -> M:
+    """Build an input model; a pydantic error becomes ValidationFailed naming the field."""
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise ValidationFailed(field, str(error["msg"])) from None
+
+
+def split_pair(text: str, option: str) -> tuple[str, str]:
+    """Split KEY=VALUE, failing with the option's name when there is no '=' or no key."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValidationFailed(option, f"{text!r} is not KEY=VALUE")
+    return key.strip(), value
+
+
+def duration(text: str | None, option: str) -> float | None:
+    """A duration option in seconds (None when not given)."""
+    return None if text is None else parse_duration(text, option)
+
+
+def zone_or_fail(name: str, option: str) -> ZoneInfo:
+    """The ZoneInfo of an IANA name, or ValidationFailed naming the option."""
+    from core.jobs.timing import load_zone
+
+    return load_zone(name, option)
+
+
+def instant(text: str, zone: str, option: str) -> datetime:
+    """An ISO-8601 instant; without an offset it is a wall time in ``zone`` (gaps refused)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            option, f"{text!r} is not an ISO-8601 time (e.g. 2030-01-31T09:00 or ...+02:00)"
+        ) from None
+    if value.utcoffset() is not None:
+        return value
+    tz = zone_or_fail(zone, "--tz")
+    aware = value.replace(tzinfo=tz)
+    # A wall time inside a DST gap does not exist; zoneinfo would silently shift it.
+    round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
+    if round_trip != value:
+        raise ValidationFailed(option, f"{text} does not exist in {zone} (DST gap); pick another")
+    return aware
+
+
+def point_in_time(text: str, zone: str, option: str, now: datetime) -> datetime:
+    """A point in time: an ISO-8601 instant, or a duration meaning that long ago ("2h", "7d")."""
+    if re.fullmatch(r"[\d.]+(ms|s|m|h|d|w)?([\d.]+(ms|s|m|h|d|w))*", text.strip().lower()):
+        return now - timedelta(seconds=parse_duration(text, option))
+    return instant(text, zone, option)
+
+
+def _schema_types(prop: dict[str, Any]) -> set[str]:
+    """The JSON types a property accepts (null excluded)."""
+    if "type" in prop:
+        kinds = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+        return {k for k in kinds if k != "null"}
+    found: set[str] = set()
+    for alternative in prop.get("anyOf", []) + prop.get("oneOf", []):
+        found |= _schema_types(alternative)
+    return found or {"any"}
+
+
+def _typed(raw: str, prop: dict[str, Any]) -> Any:
+    """A value for a property: strings stay strings; other types parse as JSON, else raw."""
+    if _schema_types(prop) == {"string"}:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw  # the job type's model gives the precise error (or splits a command)
+
+
+def config_values(
+    pairs: list[str],
+    schema: dict[str, Any],
+    job_type: str,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Turn --config KEY=VALUE options into config entries typed by the job type's JSON schema;
+    KEY.SUB=VALUE entries extend the object already in ``base`` (update merges)."""
+    props: dict[str, Any] = schema.get("properties", {})
+    closed = schema.get("additionalProperties") is False
+    result: dict[str, Any] = {}
+    repeated: set[str] = set()
+    for pair in pairs:
+        key, raw = split_pair(pair, "--config")
+        top, _, sub = key.partition(".")
+        if closed and top not in props:
+            known = ", ".join(props) or "none"
+            raise ValidationFailed(
+                f"--config {top}", f"not a {job_type} config key (known: {known})"
+            )
+        prop = props.get(top, {})
+        if sub:  # KEY.SUB=VALUE sets one entry of an object field (e.g. env.PATH=/bin)
+            if "object" not in _schema_types(prop) and "any" not in _schema_types(prop):
+                raise ValidationFailed(f"--config {top}", "is not an object; drop the '.'")
+            entry = prop.get("additionalProperties")
+            if top not in result:
+                result[top] = dict((base or {}).get(top) or {})
+            elif not isinstance(result[top], dict):
+                raise ValidationFailed(f"--config {top}", "given both whole and as KEY.SUB")
+            result[top][sub] = _typed(raw, entry if isinstance(entry, dict) else {})
+            continue
+        if top in result:
+            if "array" not in _schema_types(prop):
+                raise ValidationFailed(
+                    f"--config {top}", "given twice; only list keys may repeat (values append)"
+                )
+            if top not in repeated:
+                first = result[top]
+                result[top] = first if isinstance(first, list) else [first]
+                repeated.add(top)
+            result[top].append(_typed(raw, prop.get("items", {})))
+            continue
+        value = _typed(raw, prop)
+        # A list key given once: a number or bool becomes a one-item list, while a string stays
+        # a string for the job type's model to judge (a shell command string is split there).
+        if "array" in _schema_types(prop) and isinstance(value, int | float | bool):
+            value = [value]
+        result[top] = value
+    return result
+
+
+def param_values(pairs: list[str]) -> dict[str, str]:
+    """--param KEY=VALUE overrides as strings; the template's declared types coerce them."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, value = split_pair(pair, "--param")
+        if key in values:
+            raise ValidationFailed(f"--param {key}", "given twice")
+        values[key] = value
+    return values
+
+
+def split_values(values: list[str] | None) -> tuple[str, ...]:
+    """Values of a repeatable option that also accepts commas: --status failed,lost."""
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part)

@@ -1,0 +1,209 @@
+"""FakeBackend: the Backend protocol over in-memory rows, for UI tests and snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.backend.fake.runs import FakeRunService
+from core.backend.fake.schedules import FakeScheduleService
+from core.backend.fake.store import FakeStore
+from core.backend.fake.templates import FakeTemplateService
+from core.backend.inputs import (
+    RunFilter,
+    RunQuery,
+    SchedulePatch,
+    ScheduleSpec,
+    TemplatePatch,
+    TemplateSpec,
+)
+from core.backend.protocol import Capabilities, Ref
+from core.backend.views import (
+    AuditView,
+    DeleteReport,
+    FireTimeView,
+    JobTypeView,
+    RunPage,
+    RunView,
+    ScheduleView,
+    TemplateRevisionView,
+    TemplateView,
+)
+from core.clock import Clock, ManualClock
+from core.errors import PermissionDenied
+from core.jobs.audit import Actor
+from core.jobs.types import registered_job_types
+
+#: Where a FakeBackend's clock starts when none is given (a Monday morning), for determinism.
+DEFAULT_START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+class FakeBackend:
+    """In-memory Backend with the local backend's validation, errors and audit log."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        actor: Actor | None = None,
+        default_zone: str = "UTC",
+        read_only: bool = False,
+        capabilities: Capabilities | None = None,
+    ) -> None:
+        self.clock: Clock = clock or ManualClock(DEFAULT_START)
+        self.store = FakeStore(self.clock, actor or Actor("tester", "test"), default_zone)
+        self.templates = FakeTemplateService(self.store)
+        self.schedules = FakeScheduleService(self.store)
+        self.runs = FakeRunService(self.store)
+        self._capabilities = capabilities or Capabilities(name="fake", writable=not read_only)
+        self.closed = False
+
+    @classmethod
+    def seeded(cls, clock: Clock | None = None, **options: Any) -> FakeBackend:
+        """A backend holding the realistic data set of core/backend/fake/seed.py.
+
+        The data is the same on every call for the same clock; ``options`` go to the
+        constructor (``read_only=True`` still gets the data: seeding bypasses the check).
+        """
+        from core.backend.fake.seed import seed
+
+        backend = cls(clock=clock, **options)
+        seed(backend)
+        return backend
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this fake claims to support (pass ``capabilities`` to mimic another backend)."""
+        return self._capabilities
+
+    def _check_writable(self) -> None:
+        if not self._capabilities.writable:
+            raise PermissionDenied("read-only mode: writes are disabled")
+
+    async def close(self) -> None:
+        """Nothing to release; remembered so tests can check that the app closed it."""
+        self.closed = True
+
+    def add_run(
+        self, *, template: Ref | None = None, schedule: Ref | None = None, **fields: Any
+    ) -> RunView:
+        """Store a run as an executor would have written it (tests only; not audited).
+
+        Name, type and revision come from ``template`` (or the schedule's template); any JobRun
+        column can be given; the duration follows from start and completion when not given.
+        """
+        return self.runs.add(template=template, schedule=schedule, **fields)
+
+    async def job_types(self) -> list[JobTypeView]:
+        """Installed job types with their config schemas."""
+        return [
+            JobTypeView(name=t.name, description=t.description, config_schema=t.config_schema())
+            for t in registered_job_types().values()
+        ]
+
+    async def list_templates(
+        self, *, job_type: str | None = None, tag: str | None = None, search: str | None = None
+    ) -> list[TemplateView]:
+        """Templates by name, filtered."""
+        return self.templates.list_templates(job_type=job_type, tag=tag, search=search)
+
+    async def get_template(self, ref: Ref) -> TemplateView:
+        """One template."""
+        return self.templates.get(ref)
+
+    async def create_template(self, spec: TemplateSpec) -> TemplateView:
+        """Create a template."""
+        self._check_writable()
+        return self.templates.create(spec)
+
+    async def update_template(self, ref: Ref, patch: TemplatePatch) -> TemplateView:
+        """Update a template (a new revision)."""
+        self._check_writable()
+        return self.templates.update(ref, patch)
+
+    async def delete_template(self, ref: Ref, *, force: bool = False) -> DeleteReport:
+        """Delete a template."""
+        self._check_writable()
+        return self.templates.delete(ref, force=force)
+
+    async def copy_template(self, ref: Ref, new_name: str) -> TemplateView:
+        """Copy a template under a new name."""
+        self._check_writable()
+        return self.templates.copy(ref, new_name)
+
+    async def template_revisions(self, ref: Ref) -> list[TemplateRevisionView]:
+        """A template's revisions, newest first."""
+        return self.templates.revisions(ref)
+
+    async def list_schedules(
+        self, *, template: Ref | None = None, is_active: bool | None = None
+    ) -> list[ScheduleView]:
+        """Schedules by name, filtered."""
+        return self.schedules.list_schedules(template=template, is_active=is_active)
+
+    async def get_schedule(self, ref: Ref) -> ScheduleView:
+        """One schedule."""
+        return self.schedules.get(ref)
+
+    async def create_schedule(self, spec: ScheduleSpec) -> ScheduleView:
+        """Create a schedule."""
+        self._check_writable()
+        return self.schedules.create(spec)
+
+    async def update_schedule(self, ref: Ref, patch: SchedulePatch) -> ScheduleView:
+        """Update a schedule."""
+        self._check_writable()
+        return self.schedules.update(ref, patch)
+
+    async def delete_schedule(self, ref: Ref) -> DeleteReport:
+        """Delete a schedule."""
+        self._check_writable()
+        return self.schedules.delete(ref)
+
+    async def set_schedule_active(self, ref: Ref, active: bool) -> ScheduleView:
+        """Enable or disable a schedule."""
+        self._check_writable()
+        return self.schedules.set_active(ref, active)
+
+    async def preview_schedule(
+        self, ref: Ref, n: int = 10, *, viewer_zone: str | None = None
+    ) -> list[FireTimeView]:
+        """Next fire times of a stored schedule."""
+        return self.schedules.preview(ref, n, viewer_zone)
+
+    async def preview_timing(
+        self, spec: ScheduleSpec, n: int = 10, *, viewer_zone: str | None = None
+    ) -> list[FireTimeView]:
+        """Next fire times of unsaved timing."""
+        return self.schedules.preview_spec(spec, n, viewer_zone)
+
+    async def list_runs(self, query: RunQuery) -> RunPage:
+        """A page of runs."""
+        return self.runs.page(query)
+
+    async def get_run(self, run_id: int) -> RunView:
+        """One run."""
+        return self.runs.get(run_id)
+
+    async def run_counts(self, query: RunQuery | None = None) -> dict[str, int]:
+        """Runs per status."""
+        return self.runs.counts(query)
+
+    async def delete_run(self, run_id: int) -> None:
+        """Delete a finished run."""
+        self._check_writable()
+        self.runs.delete(run_id)
+
+    async def cleanup_runs(self, older_than_days: int) -> int:
+        """Delete finished runs older than N days."""
+        self._check_writable()
+        return self.runs.cleanup(older_than_days)
+
+    async def clear_runs(self, run_filter: RunFilter) -> int:
+        """Delete finished runs matching a filter."""
+        self._check_writable()
+        return self.runs.clear(run_filter)
+
+    async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
+        """The newest audit records."""
+        return self.store.audit_views(limit)
