@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -90,7 +91,9 @@ def _message(exc: JobdeckError, args: argparse.Namespace | None) -> str:
     """The user-facing text of an error; validation fields named as CLI options."""
     if isinstance(exc, ValidationFailed) and exc.field:
         overrides = getattr(args, "field_overrides", None)
-        return f"{option_for(exc.field, overrides)}: {exc.problem}"
+        # Cross-field problems mention the other field by its core name ("after start_at").
+        problem = re.sub(r"\b(start_at|end_at)\b", lambda m: option_for(m.group()), exc.problem)
+        return f"{option_for(exc.field, overrides)}: {problem}"
     return str(exc)
 
 

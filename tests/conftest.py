@@ -6,6 +6,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,23 +66,32 @@ def postgres_admin_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
+@contextmanager
+def postgres_schema(admin_engine: Engine) -> Iterator[str]:
+    """A URL whose connections live in a fresh PostgreSQL schema, dropped on exit."""
+    schema = f"jd_{uuid.uuid4().hex[:12]}"
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(postgres_base_url(), schema)
+    finally:
+        with admin_engine.connect() as connection:
+            # A connection left open by the test would hold locks and make DROP wait forever.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :schema AND pid <> pg_backend_pid()"
+                ),
+                {"schema": schema},
+            )
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
 @pytest.fixture
 def postgres_db_url(postgres_admin_engine: Engine) -> Iterator[str]:
     """A PostgreSQL URL whose connections live in a fresh schema, dropped after the test."""
-    schema = f"jd_{uuid.uuid4().hex[:12]}"
-    with postgres_admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield postgres_schema_url(postgres_base_url(), schema)
-    with postgres_admin_engine.connect() as connection:
-        # A connection left open by the test would hold locks and make DROP wait forever.
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = :schema AND pid <> pg_backend_pid()"
-            ),
-            {"schema": schema},
-        )
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with postgres_schema(postgres_admin_engine) as url:
+        yield url
 
 
 @pytest.fixture
@@ -90,12 +100,14 @@ def sqlite_db_url(tmp_path: Path) -> str:
     return sqlite_url(tmp_path / "jobdeck.db")
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+#: The two backends every database fixture is parametrized over.
+BACKEND_PARAMS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
 def db_url(request: pytest.FixtureRequest) -> str:
     """An empty database on each backend: a SQLite file, then a private PostgreSQL schema."""
     fixture_name = "sqlite_db_url" if request.param == "sqlite" else "postgres_db_url"
@@ -132,3 +144,20 @@ def sqlite_database(sqlite_db_url: str) -> Iterator[Database]:
     db = _open_migrated(sqlite_db_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A migrated Database on each backend shared by one module's tests: seed costly data once
+    and only read it (nothing is rolled back between tests)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = sqlite_url(tmp_path_factory.mktemp("module_db") / "jobdeck.db")
+        else:
+            admin_engine = request.getfixturevalue("postgres_admin_engine")
+            url = stack.enter_context(postgres_schema(admin_engine))
+        db = _open_migrated(url)
+        stack.callback(db.dispose)
+        yield db

@@ -168,14 +168,37 @@ def _schema_types(prop: dict[str, Any]) -> set[str]:
     return found or {"any"}
 
 
+_JSON_KINDS = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def _kind(value: Any) -> str:
+    """The JSON schema type of a parsed value."""
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return _JSON_KINDS.get(type(value), "null")
+
+
 def _typed(raw: str, prop: dict[str, Any]) -> Any:
-    """A value for a property: strings stay strings; other types parse as JSON, else raw."""
-    if _schema_types(prop) == {"string"}:
+    """A value for a property: strings stay strings; other types parse as JSON when the result
+    has a type the schema accepts, else the raw string goes on for the model to judge."""
+    kinds = _schema_types(prop)
+    if kinds == {"string"}:
         return raw
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
-        return raw  # the job type's model gives the precise error (or splits a command)
+        return raw
+    kind = _kind(value)
+    if "any" in kinds or kind in kinds or (kind == "integer" and "number" in kinds):
+        return value
+    if "array" in kinds:
+        # One item given for a list key: 200 becomes [200]; a string stays whole, so a shell
+        # command such as "true" or "echo hello" reaches the model (which splits it) intact.
+        item = _typed(raw, prop.get("items", {}))
+        return raw if isinstance(item, str) else [item]
+    return raw
 
 
 def config_values(
@@ -220,12 +243,7 @@ def config_values(
                 repeated.add(top)
             result[top].append(_typed(raw, prop.get("items", {})))
             continue
-        value = _typed(raw, prop)
-        # A list key given once: a number or bool becomes a one-item list, while a string stays
-        # a string for the job type's model to judge (a shell command string is split there).
-        if "array" in _schema_types(prop) and isinstance(value, int | float | bool):
-            value = [value]
-        result[top] = value
+        result[top] = _typed(raw, prop)
     return result
 
 

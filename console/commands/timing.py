@@ -118,7 +118,7 @@ def _whole_seconds(text: str) -> int:
     seconds = duration(text, "--every")
     assert seconds is not None
     if not float(seconds).is_integer():
-        raise ValidationFailed("--every", f"{text!r} is {seconds:g}s; use whole seconds")
+        raise ValidationFailed("--every", f"{text!r} is not a whole number of seconds")
     return int(seconds)
 
 

@@ -8,6 +8,7 @@ from core.backend.local import LocalBackend
 from core.clock import Clock
 from core.jobs.audit import Actor
 from core.settings.config import Settings
+from core.settings.secrets import SecretBox
 from core.storage.database import Database
 from core.storage.migrate import upgrade
 
@@ -38,4 +39,5 @@ def open_local_backend(
         default_zone=settings.timezone,
         clock=clock,
         read_only=settings.read_only,
+        secrets=SecretBox(settings.resolved_secret_key_file()),
     )

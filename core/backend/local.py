@@ -35,6 +35,7 @@ from core.jobs.runs import RunService
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
 from core.jobs.types import registered_job_types
+from core.settings.secrets import SecretBox
 from core.storage.database import Database
 from core.storage.tables import AuditRecord
 
@@ -53,11 +54,12 @@ class LocalBackend:
         default_zone: str,
         clock: Clock | None = None,
         read_only: bool = False,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.db = db
         self.clock = clock or SystemClock()
         self.actor = actor
-        self.templates = TemplateService(db, self.clock, actor)
+        self.templates = TemplateService(db, self.clock, actor, secrets)
         self.schedules = ScheduleService(db, self.clock, actor, default_zone)
         self.runs = RunService(db, self.clock, actor)
         self._capabilities = Capabilities(name=f"local ({db.describe()})", writable=not read_only)
@@ -89,7 +91,9 @@ class LocalBackend:
         self, *, job_type: str | None = None, tag: str | None = None, search: str | None = None
     ) -> list[TemplateView]:
         """Templates by name, filtered."""
-        return await self._call(self.templates.list_templates, job_type=job_type, tag=tag, search=search)
+        return await self._call(
+            self.templates.list_templates, job_type=job_type, tag=tag, search=search
+        )
 
     async def get_template(self, ref: Ref) -> TemplateView:
         """One template."""
@@ -123,7 +127,9 @@ class LocalBackend:
         self, *, template: Ref | None = None, is_active: bool | None = None
     ) -> list[ScheduleView]:
         """Schedules by name, filtered."""
-        return await self._call(self.schedules.list_schedules, template=template, is_active=is_active)
+        return await self._call(
+            self.schedules.list_schedules, template=template, is_active=is_active
+        )
 
     async def get_schedule(self, ref: Ref) -> ScheduleView:
         """One schedule."""

@@ -16,6 +16,7 @@ from core.jobs import rules
 from core.jobs.audit import Actor, record
 from core.jobs.parameters import MASK, ParameterSpec
 from core.jobs.types import lookup_job_type
+from core.settings.secrets import SecretBox, is_sealed
 from core.storage.database import Database
 from core.storage.tables import JobRun, JobSchedule, JobTemplate, JobTemplateRevision
 
@@ -108,10 +109,28 @@ def to_view(
 class TemplateService:
     """Template operations over one database; every write is audited."""
 
-    def __init__(self, db: Database, clock: Clock, actor: Actor) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, actor: Actor, secrets: SecretBox | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.actor = actor
+        self.secrets = secrets
+
+    def _stored_parameters(self, params: list[ParameterSpec]) -> list[dict[str, Any]]:
+        """Parameters as stored: secret defaults encrypted, never in clear text."""
+        stored = []
+        for spec in params:
+            data = spec.model_dump(mode="json")
+            if spec.secret and spec.default is not None and not is_sealed(spec.default):
+                if self.secrets is None:
+                    raise ValidationFailed(
+                        f"parameters.{spec.name}.default",
+                        "secret defaults need the secret key store, which this backend lacks",
+                    )
+                data["default"] = self.secrets.seal(str(spec.default))
+            stored.append(data)
+        return stored
 
     # reads ---------------------------------------------------------------------------------
 
@@ -201,7 +220,7 @@ class TemplateService:
             job_type=spec.job_type,
             description=spec.description,
             config=config,
-            parameters=[p.model_dump(mode="json") for p in params],
+            parameters=self._stored_parameters(params),
             tags=rules.check_tags(spec.tags),
             timeout_seconds=spec.timeout_seconds,
             deadline_seconds=spec.deadline_seconds,
@@ -251,8 +270,19 @@ class TemplateService:
             if "config" in changes:
                 changes["config"] = rules.check_config(row.job_type, changes["config"])
             if patch.parameters is not None:
-                params = rules.check_parameters(patch.parameters)
-                changes["parameters"] = [p.model_dump(mode="json") for p in params]
+                kept = {
+                    p["name"]: p.get("default") for p in row.parameters if p.get("type") == "secret"
+                }
+                params = rules.check_parameters(
+                    [
+                        # A masked default sent back from a view means "keep the stored secret".
+                        p.model_copy(update={"default": kept.get(p.name)})
+                        if p.secret and p.default == MASK
+                        else p
+                        for p in patch.parameters
+                    ]
+                )
+                changes["parameters"] = self._stored_parameters(params)
             if "tags" in changes:
                 changes["tags"] = rules.check_tags(changes["tags"])
             for name in patch.clear:

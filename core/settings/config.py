@@ -79,6 +79,7 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home)
     database_url: str | None = None
+    secret_key_file: Path | None = None
     timezone: str = Field(default_factory=system_zone)
     read_only: bool = False
     actor: str | None = None
@@ -104,6 +105,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'jobdeck.db'}"
+
+    def resolved_secret_key_file(self) -> Path:
+        """The key that encrypts secrets at rest: outside the database, mode 0600."""
+        return (self.secret_key_file or self.home / "secret.key").expanduser()
 
     @classmethod
     def settings_customise_sources(

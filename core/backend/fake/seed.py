@@ -159,7 +159,7 @@ def _seed_runs(backend: FakeBackend) -> None:
     rng = random.Random(_RANDOM_SEED)
     now = backend.clock.now()
     templates = backend.store.templates
-    broken_id = next(t.id for t in templates.values() if t.name == BROKEN_TEMPLATE["name"])
+    broken_id = next(tid for tid, t in templates.items() if t.name == BROKEN_TEMPLATE["name"])
     schedules_of = {
         tid: [
             s.job_identifier for s in backend.store.schedules.values() if s.job_template_id == tid

@@ -161,7 +161,7 @@ def _nominal_times(rule: _WallRule, start: datetime) -> Iterator[datetime]:
     """Matching naive wall times at or after ``start``, in order, skipping non-matching months."""
     year, month, day = start.year, start.month, start.day
     last_match = first = start.date()
-    while date(year, month, 1) <= _LAST_DAY:
+    while (year, month) <= (_LAST_DAY.year, _LAST_DAY.month):
         if month in rule.months:
             for number in range(day, calendar.monthrange(year, month)[1] + 1):
                 current = date(year, month, number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from core.jobs.audit import Actor
 from core.jobs.runs import RunService
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
+from core.settings.secrets import SecretBox
 from core.storage.database import Database
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
@@ -29,9 +31,11 @@ def actor() -> Actor:
 
 
 @pytest.fixture
-def templates(database: Database, clock: ManualClock, actor: Actor) -> TemplateService:
-    """The template service on each backend."""
-    return TemplateService(database, clock, actor)
+def templates(
+    database: Database, clock: ManualClock, actor: Actor, tmp_path: Path
+) -> TemplateService:
+    """The template service on each backend, with a key file for secrets."""
+    return TemplateService(database, clock, actor, SecretBox(tmp_path / "secret.key"))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,11 +10,12 @@ from sqlmodel import select
 
 from core.backend.inputs import ScheduleSpec, TemplatePatch, TemplateSpec
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.jobs.parameters import ParameterSpec
+from core.jobs.parameters import MASK, ParameterSpec
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
+from core.settings.secrets import SecretBox
 from core.storage.database import Database
-from core.storage.tables import AuditRecord, JobTemplate
+from core.storage.tables import AuditRecord, JobTemplate, JobTemplateRevision
 
 
 def shell(name: str = "hello", **extra: Any) -> TemplateSpec:
@@ -110,16 +112,39 @@ def test_every_write_is_audited(templates: TemplateService, database: Database) 
     assert {r.actor for r in rows} == {"tester"}
 
 
-def test_secret_defaults_are_masked_in_views_and_audit(
-    templates: TemplateService, database: Database
+def test_secret_defaults_are_encrypted_at_rest_and_masked(
+    templates: TemplateService, database: Database, tmp_path: Path
 ) -> None:
+    secret = "s3cr3t-Zq9-known"
     templates.create(
-        shell(parameters=(ParameterSpec(name="token", type="secret", default="s3cr3t"),))
+        shell(parameters=(ParameterSpec(name="token", type="secret", default=secret),))
     )
-    assert templates.get("hello").parameters[0].default == "********"
+    assert templates.get("hello").parameters[0].default == MASK
+    # Sending the masked view back keeps the stored secret rather than storing the mask.
+    view = templates.get("hello")
+    templates.update("hello", TemplatePatch(parameters=view.parameters, description="x"))
     with database.read() as session:
-        audit = session.exec(select(AuditRecord)).one()
-    assert "s3cr3t" not in str(audit.after)
+        stored = session.exec(select(JobTemplate)).one().parameters[0]["default"]
+        audit = [str(r.before) + str(r.after) for r in session.exec(select(AuditRecord))]
+        revisions = [str(r.snapshot) for r in session.exec(select(JobTemplateRevision))]
+    assert stored.startswith("enc:v1:")
+    assert SecretBox(tmp_path / "secret.key").open(stored) == secret
+    assert not any(secret in text or MASK + "x" in text for text in audit + revisions)
+    assert oct((tmp_path / "secret.key").stat().st_mode & 0o777) == "0o600"
+    if database.is_sqlite:
+        database.dispose()
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("jobdeck.db*"))
+        assert secret.encode() not in raw
+        assert b"enc:v1:" in raw
+
+
+def test_secret_key_rotation(tmp_path: Path) -> None:
+    box = SecretBox(tmp_path / "k")
+    sealed = box.seal("pw")
+    box.add_key()
+    assert box.open(sealed) == "pw"  # old key still decrypts
+    rotated = box.rotate_value(sealed)
+    assert rotated != sealed and box.open(rotated) == "pw"
 
 
 def test_missing_job_type_is_shown_broken_not_deleted(
