@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from core.backend.inputs import (
     TemplatePatch,
     TemplateSpec,
 )
-from core.backend.views import RUN_STATUSES, RunView, ScheduleView, TemplateView
+from core.backend.views import RUN_STATUSES, RunView, ScheduleView
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.jobs.parameters import MASK, ParameterSpec
-from tests.backend.conftest import Harness
+
+from .harness import Harness
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # DEFAULT_START, a Monday
 
@@ -240,7 +242,10 @@ async def test_create_schedule_of_every_type(
     fields = {"timezone": "UTC", **timing}
     created = await b.create_schedule(ScheduleSpec(job_identifier="s1", template="hello", **fields))
     assert created.next_run == next_utc.replace(tzinfo=UTC)
-    assert (created.schedule_type, created.timezone) == (timing["schedule_type"], fields["timezone"])
+    assert (created.schedule_type, created.timezone) == (
+        timing["schedule_type"],
+        fields["timezone"],
+    )
     assert (created.template_name, created.template_job_type) == ("hello", "shell")
     assert created.description
     fetched = await b.get_schedule("s1")
@@ -282,7 +287,10 @@ async def test_update_schedule_replaces_timing(harness: Harness) -> None:
         "w", SchedulePatch(schedule_type="daily", time_of_day="7:05", job_identifier="d")
     )
     assert (updated.job_identifier, updated.cron_expression) == ("d", None)
-    assert (updated.time_of_day, updated.next_run) == ("07:05", datetime(2026, 3, 3, 7, 5, tzinfo=UTC))
+    assert (updated.time_of_day, updated.next_run) == (
+        "07:05",
+        datetime(2026, 3, 3, 7, 5, tzinfo=UTC),
+    )
     await b.create_schedule(weekly_cron("w2"))
     with pytest.raises(Conflict, match="'w2' already exists"):
         await b.update_schedule("d", SchedulePatch(job_identifier="w2"))
@@ -319,15 +327,21 @@ async def test_preview_stored_and_unsaved_timing(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"schedule_type": "cron", "cron_expression": "0 0 30 2 *"}, "cron_expression"),
-        ({"schedule_type": "cron", "cron_expression": "61 * * * *"}, "cron_expression"),
+        (
+            {"schedule_type": "cron", "cron_expression": "0 0 30 2 *"},
+            "cron_expression.day_of_month",
+        ),
+        ({"schedule_type": "cron", "cron_expression": "61 * * * *"}, "cron_expression.minute"),
         ({"schedule_type": "cron"}, "cron_expression"),
         ({"schedule_type": "interval", "interval_seconds": 0}, "interval_seconds"),
         ({"schedule_type": "hourly", "minute": 60}, "minute"),
         ({"schedule_type": "daily", "time_of_day": "25:00"}, "time_of_day"),
         ({"schedule_type": "weekly", "weekday": 7, "time_of_day": "09:00"}, "weekday"),
         ({"schedule_type": "monthly", "day_of_month": 32, "time_of_day": "09:00"}, "day_of_month"),
-        ({"schedule_type": "hourly", "minute": 5, "cron_expression": "* * * * *"}, "cron_expression"),
+        (
+            {"schedule_type": "hourly", "minute": 5, "cron_expression": "* * * * *"},
+            "cron_expression",
+        ),
         ({"schedule_type": "hourly", "minute": 5, "timezone": "Mars/Olympus"}, "timezone"),
         (
             {"schedule_type": "hourly", "minute": 5, "start_at": NOW, "end_at": NOW - timedelta(1)},
@@ -368,58 +382,79 @@ async def test_delete_schedule_keeps_its_runs(harness: Harness) -> None:
 # runs ----------------------------------------------------------------------------------------
 
 
+#: label -> (template, scheduled?, status, trigger, age, seconds it ran (None: not finished))
+RUNS: dict[str, tuple[str, bool, str, str, timedelta, float | None]] = {
+    "old_ok": ("alpha", True, "completed", "schedule", timedelta(days=10), 60),
+    "old_failed": ("alpha", False, "failed", "manual", timedelta(days=9), 5),
+    "old_cancelled": ("alpha", False, "cancelled", "manual", timedelta(days=8), 2),
+    "api_ok": ("beta", False, "completed", "api", timedelta(days=3), 0.5),
+    "api_twin": ("beta", False, "completed", "api", timedelta(days=3), 0.5),  # same queued_at
+    "timed_out": ("beta", False, "timed_out", "retry", timedelta(days=2), 900),
+    "running": ("alpha", True, "running", "schedule", timedelta(hours=1), None),
+    "pending": ("alpha", False, "pending", "manual", timedelta(minutes=5), None),
+    "stuck": ("alpha", True, "running", "schedule", timedelta(days=20), None),
+}
+NEWEST_FIRST = [
+    "pending",
+    "running",
+    "timed_out",
+    "api_twin",
+    "api_ok",
+    "old_cancelled",
+    "old_failed",
+    "old_ok",
+    "stuck",
+]
+
+
 async def seed_runs(h: Harness) -> dict[str, int]:
-    """Two templates, one schedule and nine runs of every kind; returns run ids by label."""
-    alpha = await h.backend.create_template(shell("alpha"))
-    beta = await h.backend.create_template(
-        TemplateSpec(name="beta", job_type="http", config={"url": "https://example.com/"})
-    )
-    sched = await h.backend.create_schedule(weekly_cron("alpha-weekly", "alpha"))
-    day = timedelta(days=1)
-
-    def done(template: TemplateView, age: timedelta, status: str, seconds: float, **kw: Any) -> int:
+    """Templates alpha (shell, scheduled) and beta (http), and the RUNS; returns ids by label."""
+    templates = {
+        "alpha": await h.backend.create_template(shell("alpha")),
+        "beta": await h.backend.create_template(
+            TemplateSpec(name="beta", job_type="http", config={"url": "https://example.com/"})
+        ),
+    }
+    schedule = await h.backend.create_schedule(weekly_cron("alpha-weekly", "alpha"))
+    run_ids = {}
+    for label, (template, scheduled, status, trigger, age, seconds) in RUNS.items():
         queued = NOW - age
-        started = queued + timedelta(seconds=1)
-        finished = started + timedelta(seconds=seconds)
-        return h.add_run(template, None, status=status, queued_at=queued, started_at=started,
-                         completed_at=finished, **kw)  # fmt: skip
-
-    def scheduled(age: timedelta, status: str, **kw: Any) -> int:
-        queued = NOW - age
-        return h.add_run(alpha, sched, status=status, queued_at=queued, scheduled_for=queued, **kw)
-
-    return {
-        "old_ok": done(alpha, 10 * day, "completed", 60, triggered_by="schedule",
-                       job_schedule_id=sched.id, scheduled_for=NOW - 10 * day),
-        "old_failed": done(alpha, 9 * day, "failed", 5, error_message="boom"),
-        "old_cancelled": done(alpha, 8 * day, "cancelled", 2),
-        "api_ok": done(beta, 3 * day, "completed", 0.5, triggered_by="api"),
-        "api_twin": done(beta, 3 * day, "completed", 0.5, triggered_by="api"),
-        "timed_out": done(beta, 2 * day, "timed_out", 900, triggered_by="retry"),
-        "running": scheduled(timedelta(hours=1), "running", started_at=NOW - timedelta(hours=1)),
-        "pending": h.add_run(alpha, None, status="pending", queued_at=NOW - timedelta(minutes=5)),
-        "stuck": scheduled(20 * day, "running", started_at=NOW - 20 * day),
-    }  # fmt: skip
+        fields: dict[str, Any] = {"status": status, "triggered_by": trigger, "queued_at": queued}
+        if scheduled:
+            fields["scheduled_for"] = queued
+        if status != "pending":
+            fields["started_at"] = queued + timedelta(seconds=1)
+        if seconds is not None:
+            fields["completed_at"] = fields["started_at"] + timedelta(seconds=seconds)
+        if status == "failed":
+            fields["error_message"] = "boom"
+        run_schedule = schedule if scheduled else None
+        run_ids[label] = h.add_run(templates[template], run_schedule, **fields)
+    return run_ids
 
 
 def ids(runs: tuple[RunView, ...] | list[RunView]) -> list[int]:
+    """The run ids, in order."""
     return [run.id for run in runs]
 
 
 async def test_runs_listing_newest_first_with_names(harness: Harness) -> None:
     runs = await seed_runs(harness)
     page = await harness.backend.list_runs(RunQuery())
-    assert page.total == 9 and page.next_cursor is None
-    expected = ["pending", "running", "timed_out", "api_twin", "api_ok", "old_cancelled",
-                "old_failed", "old_ok", "stuck"]  # fmt: skip
-    assert ids(page.items) == [runs[label] for label in expected]
+    assert (page.total, page.next_cursor) == (9, None)
+    assert ids(page.items) == [runs[label] for label in NEWEST_FIRST]
     running = await harness.backend.get_run(runs["running"])
     assert (running.schedule_name, running.template_name, running.job_type) == (
         "alpha-weekly",
         "alpha",
         "shell",
     )
-    assert (await harness.backend.get_run(runs["old_ok"])).duration_seconds == 60
+    old = await harness.backend.get_run(runs["old_ok"])
+    assert (old.duration_seconds, old.status, old.triggered_by) == (60, "completed", "schedule")
+    assert old.scheduled_for == NOW - timedelta(days=10)
+
+
+RECENT = {"api_ok", "api_twin", "timed_out", "running", "pending"}
 
 
 @pytest.mark.parametrize(
@@ -428,12 +463,12 @@ async def test_runs_listing_newest_first_with_names(harness: Harness) -> None:
         (RunQuery(status=("running", "pending")), {"running", "pending", "stuck"}),
         (RunQuery(job_type=("http",)), {"api_ok", "api_twin", "timed_out"}),
         (RunQuery(triggered_by=("api", "retry")), {"api_ok", "api_twin", "timed_out"}),
-        (RunQuery(since=NOW - timedelta(days=3)), {"api_ok", "api_twin", "timed_out", "running", "pending"}),
+        (RunQuery(since=NOW - timedelta(days=3)), RECENT),
         (RunQuery(until=NOW - timedelta(days=9)), {"old_ok", "old_failed", "stuck"}),
         (RunQuery(search="ETA"), {"api_ok", "api_twin", "timed_out"}),
         (RunQuery(status=("failed",), job_type=("http",)), set()),
     ],
-)  # fmt: skip
+)
 async def test_runs_filters(harness: Harness, query: RunQuery, labels: set[str]) -> None:
     runs = await seed_runs(harness)
     page = await harness.backend.list_runs(query)
@@ -452,27 +487,35 @@ async def test_runs_filter_by_template_and_schedule(harness: Harness) -> None:
     assert set(ids(by_schedule.items)) == {runs["old_ok"], runs["running"], runs["stuck"]}
 
 
-@pytest.mark.parametrize("sort", ["queued_at", "started_at", "completed_at", "duration_seconds", "job_name", "id"])
+SORT_KEYS = ["queued_at", "started_at", "completed_at", "duration_seconds", "job_name", "id"]
+_LOWEST: dict[str, Any] = {"started_at": datetime.min.replace(tzinfo=UTC), "duration_seconds": -1}
+_LOWEST["completed_at"] = _LOWEST["started_at"]
+
+
+@pytest.mark.parametrize("sort", SORT_KEYS)
 @pytest.mark.parametrize("descending", [True, False], ids=["desc", "asc"])
-async def test_keyset_pages_cover_everything_once(harness: Harness, sort: Any, descending: bool) -> None:
+async def test_keyset_pages_cover_everything_once(
+    harness: Harness, sort: Any, descending: bool
+) -> None:
     await seed_runs(harness)
     b = harness.backend
     whole = await b.list_runs(RunQuery(sort=sort, descending=descending, limit=100))
     paged: list[int] = []
     cursor = None
-    while True:
+    for _ in range(10):
         page = await b.list_runs(RunQuery(sort=sort, descending=descending, limit=2, cursor=cursor))
         assert page.total == 9
         paged += ids(page.items)
-        if page.next_cursor is None:
-            break
         cursor = page.next_cursor
+        if cursor is None:
+            break
     assert paged == ids(whole.items)
     assert len(set(paged)) == 9
-    floor = {"started_at": datetime.min.replace(tzinfo=UTC), "completed_at": datetime.min.replace(tzinfo=UTC)}
-    keys = [(getattr(r, sort) if getattr(r, sort) is not None else floor.get(sort, -1.0), r.id) for r in whole.items]
+    keys = [
+        (_LOWEST.get(sort) if getattr(run, sort) is None else getattr(run, sort), run.id)
+        for run in whole.items
+    ]
     assert keys == sorted(keys, reverse=descending)  # nulls sort lowest, ties break by id
-# fmt: skip
 
 
 async def test_bad_run_queries_name_the_field(harness: Harness) -> None:
@@ -497,8 +540,15 @@ async def test_run_counts_cover_every_status(harness: Harness) -> None:
     await seed_runs(harness)
     counts = await harness.backend.run_counts()
     assert list(counts) == list(RUN_STATUSES)
-    assert counts == {"pending": 1, "running": 2, "completed": 3, "failed": 1, "cancelled": 1,
-                      "timed_out": 1, "lost": 0}  # fmt: skip
+    assert counts == {
+        "pending": 1,
+        "running": 2,
+        "completed": 3,
+        "failed": 1,
+        "cancelled": 1,
+        "timed_out": 1,
+        "lost": 0,
+    }
     http = await harness.backend.run_counts(RunQuery(job_type=("http",)))
     assert (http["completed"], http["timed_out"], http["running"]) == (2, 1, 0)
 
@@ -581,22 +631,22 @@ async def test_read_only_refuses_every_write(harness: Harness) -> None:
     ro = harness.read_only
     assert ro.capabilities.writable is False
     assert harness.backend.capabilities.writable is True
-    writes = [
-        ro.create_template(shell()),
-        ro.update_template("hello", TemplatePatch(description="x")),
-        ro.delete_template("hello", force=True),
-        ro.copy_template("hello", "other"),
-        ro.create_schedule(weekly_cron("w")),
-        ro.update_schedule("w", SchedulePatch(minute=3)),
-        ro.delete_schedule("w"),
-        ro.set_schedule_active("w", False),
-        ro.delete_run(1),
-        ro.cleanup_runs(30),
-        ro.clear_runs(RunFilter()),
+    writes: list[Callable[[], Awaitable[object]]] = [
+        lambda: ro.create_template(shell()),
+        lambda: ro.update_template("hello", TemplatePatch(description="x")),
+        lambda: ro.delete_template("hello", force=True),
+        lambda: ro.copy_template("hello", "other"),
+        lambda: ro.create_schedule(weekly_cron("w")),
+        lambda: ro.update_schedule("w", SchedulePatch(minute=3)),
+        lambda: ro.delete_schedule("w"),
+        lambda: ro.set_schedule_active("w", False),
+        lambda: ro.delete_run(1),
+        lambda: ro.cleanup_runs(30),
+        lambda: ro.clear_runs(RunFilter()),
     ]
     for write in writes:
         with pytest.raises(PermissionDenied, match="read-only"):
-            await write
+            await write()
     assert await ro.list_templates() == []
     assert await ro.audit_log() == []
     assert (await ro.list_runs(RunQuery())).total == 0

@@ -169,7 +169,19 @@ class FakeScheduleService:
         return DeleteReport(kind="schedule", name=row.job_identifier)
 
     def _next_run(self, row: JobSchedule, timing: Timing, now: datetime) -> datetime | None:
-        return next_fire_time(timing, now) if row.is_active else None
+        if not row.is_active:
+            return None
+        upcoming = next_fire_time(timing, now)
+        if upcoming is None:
+            # As the local service: an active schedule that can never fire is refused.
+            if row.schedule_type == "once":
+                raise ValidationFailed(
+                    "run_at", f"{timing.run_at} is in the past; it would never run"
+                )
+            raise ValidationFailed(
+                "end_at", f"the window ended at {timing.end_at}; it would never run"
+            )
+        return upcoming
 
     def _check_policies(self, fields: dict[str, Any]) -> None:
         rules.check_schedule_policies(**{name: fields[name] for name in _POLICY_FIELDS})

@@ -10,8 +10,9 @@ from core.backend.protocol import Ref
 from core.backend.views import DeleteReport, TemplateRevisionView, TemplateView
 from core.errors import Conflict, ValidationFailed
 from core.jobs import rules
-from core.jobs.parameters import ParameterSpec
+from core.jobs.parameters import MASK, ParameterSpec
 from core.jobs.templates import snapshot
+from core.settings.secrets import PREFIX, is_sealed
 from core.storage.tables import JobTemplate
 
 _CLEARABLE = ("timeout_seconds", "deadline_seconds", "description", "overlap")
@@ -75,7 +76,7 @@ class FakeTemplateService:
         row = self.insert_unchecked(
             name=name,
             config=config,
-            parameters=[p.model_dump(mode="json") for p in params],
+            parameters=_stored_parameters(params),
             tags=tags,
             **spec.model_dump(exclude={"name", "config", "parameters", "tags"}),
         )
@@ -114,8 +115,19 @@ class FakeTemplateService:
         if "config" in changes:
             changes["config"] = rules.check_config(row.job_type, changes["config"])
         if patch.parameters is not None:
-            params = rules.check_parameters(patch.parameters)
-            changes["parameters"] = [p.model_dump(mode="json") for p in params]
+            kept = {
+                p["name"]: p.get("default") for p in row.parameters if p.get("type") == "secret"
+            }
+            params = rules.check_parameters(
+                [
+                    # A masked default sent back from a view means "keep the stored secret".
+                    p.model_copy(update={"default": kept.get(p.name)})
+                    if p.secret and p.default == MASK
+                    else p
+                    for p in patch.parameters
+                ]
+            )
+            changes["parameters"] = _stored_parameters(params)
         if "tags" in changes:
             changes["tags"] = rules.check_tags(changes["tags"])
         for name in patch.clear:
@@ -201,3 +213,18 @@ class FakeTemplateService:
         taken = next((t.id for t in self.store.templates.values() if t.name == name), None)
         if taken is not None:
             raise Conflict(f"a template named {name!r} already exists (id {taken})")
+
+
+def _stored_parameters(params: list[ParameterSpec]) -> list[dict[str, Any]]:
+    """Parameters as stored, secret defaults sealed like the local backend's SecretBox does.
+
+    Nothing leaves memory, so the seal is a marker rather than a cipher; views and snapshots
+    mask it either way.
+    """
+    stored = []
+    for spec in params:
+        data = spec.model_dump(mode="json")
+        if spec.secret and spec.default is not None and not is_sealed(spec.default):
+            data["default"] = f"{PREFIX}fake:{spec.default}"
+        stored.append(data)
+    return stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -133,7 +134,7 @@ def test_fixed_time_runs_exactly_once_every_local_day(zone: str, year: int, at: 
     expected_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     assert len(fires) == expected_days
     assert len(days) == expected_days and set(days.values()) == {1}
-    assert all(a.utc < b.utc for a, b in zip(fires, fires[1:], strict=False))
+    assert all(a.utc < b.utc for a, b in itertools.pairwise(fires))
     assert Counter(f.dst for f in fires)[None] >= expected_days - 2
 
 
@@ -208,7 +209,7 @@ def test_real_time_schedules_follow_the_clock(zone: str, after: datetime, has_fo
     # Every 30 minutes by the wall clock is every 30 minutes of real time across a
     # 1-hour shift, and also across Lord Howe's 30-minute shift.
     fires = next_fire_times(cron(zone, "*/30 * * * *"), after, 60)
-    gaps = {b.utc - a.utc for a, b in zip(fires, fires[1:], strict=False)}
+    gaps = {b.utc - a.utc for a, b in itertools.pairwise(fires)}
     assert gaps == {timedelta(minutes=30)}
     assert any(f.dst == "fold" for f in fires) == has_fold
     assert all(f.dst != "gap" for f in fires)
