@@ -23,6 +23,8 @@ from core.settings.config import Settings, load_settings
 EPILOG = """\
 without a command, jobdeck starts the terminal console (TUI).
 exit codes: 0 ok, 1 failure, 2 bad input.
+environment: JOBDECK_HOME (data directory), JOBDECK_CONFIG (config file),
+  JOBDECK_DATABASE_URL (PostgreSQL instead of SQLite), JOBDECK_TIMEZONE (display zone).
 examples:
   jobdeck template create hello --type shell --config command='echo hello'
   jobdeck schedule create hello-daily --template hello --daily 06:30 --tz Europe/Riga
@@ -67,8 +69,11 @@ def open_backend(settings: Settings) -> Backend:
     except JobdeckError:
         raise
     except Exception as exc:  # driver errors (refused connection, bad URL) while migrating
-        detail = " ".join(str(exc).split()) or exc.__class__.__name__
-        raise BackendUnavailable(f"cannot open the database: {detail}") from exc
+        cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
+        detail = " ".join(str(cause).split()) or cause.__class__.__name__
+        # Never echo a password from the URL into a terminal or a log.
+        url = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", settings.resolved_database_url())
+        raise BackendUnavailable(f"cannot open the database {url}: {detail}") from exc
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:

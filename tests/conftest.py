@@ -49,17 +49,19 @@ def postgres_admin_engine() -> Iterator[Engine]:
         pytest.skip(f"PostgreSQL tests skipped because {SKIP_POSTGRES_ENV}=1")
     url = postgres_base_url()
     engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    problem = None
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
+        problem = f"{type(exc).__name__}: {getattr(exc, 'orig', exc)}".strip()
+    if problem is not None:
         engine.dispose()
         # CI must go red when the server is missing, so this is a failure, never a skip.
         pytest.fail(
             f"PostgreSQL at {engine.url.render_as_string(hide_password=True)} is unreachable "
-            f"({exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}). "
-            f"Start it, point {POSTGRES_URL_ENV} at a server, or set {SKIP_POSTGRES_ENV}=1 "
-            "to skip the PostgreSQL tests.",
+            f"({problem}). Start it, point {POSTGRES_URL_ENV} at a server, or set "
+            f"{SKIP_POSTGRES_ENV}=1 to skip the PostgreSQL tests.",
             pytrace=False,
         )
     yield engine
@@ -150,8 +152,8 @@ def sqlite_database(sqlite_db_url: str) -> Iterator[Database]:
 def module_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:
-    """A migrated Database on each backend shared by one module's tests: seed costly data once
-    and only read it (nothing is rolled back between tests)."""
+    """A migrated Database on each backend shared by a module's tests (seed once, then read)."""
+    # Nothing is rolled back between the tests that share it: use it for read-only checks.
     with ExitStack() as stack:
         if request.param == "sqlite":
             url = sqlite_url(tmp_path_factory.mktemp("module_db") / "jobdeck.db")

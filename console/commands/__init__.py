@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from core.backend.protocol import Backend
 
@@ -23,9 +24,10 @@ class Context:
 
 
 Handler = Callable[[Context, argparse.Namespace], Awaitable[int]]
+Subparsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the template, schedule and run nouns to the top-level parser."""
     from console.commands import runs, schedules, templates
 
@@ -34,16 +36,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     runs.register(subparsers)
 
 
-def add_noun(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+def add_noun(subparsers: Subparsers, name: str, summary: str) -> Subparsers:
     """A noun (``jobdeck template``) whose verbs are added to the returned object."""
-    parser = subparsers.add_parser(name, help=summary, description=summary)
-    return parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=summary, description=summary)
+    verbs: Subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+    return verbs
 
 
 def add_verb(
-    verbs: argparse._SubParsersAction[argparse.ArgumentParser],
+    verbs: Subparsers,
     name: str,
     handler: Handler,
     summary: str,
@@ -52,7 +53,7 @@ def add_verb(
     json: bool = False,
 ) -> argparse.ArgumentParser:
     """A verb with its handler; ``writes`` marks it refused in read-only mode."""
-    parser = verbs.add_parser(name, help=summary, description=summary)
+    parser: argparse.ArgumentParser = verbs.add_parser(name, help=summary, description=summary)
     parser.set_defaults(handler=handler, writes=writes)
     if json:
         parser.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
@@ -155,96 +154,6 @@ def point_in_time(text: str, zone: str, option: str, now: datetime) -> datetime:
     if re.fullmatch(r"[\d.]+(ms|s|m|h|d|w)?([\d.]+(ms|s|m|h|d|w))*", text.strip().lower()):
         return now - timedelta(seconds=parse_duration(text, option))
     return instant(text, zone, option)
-
-
-def _schema_types(prop: dict[str, Any]) -> set[str]:
-    """The JSON types a property accepts (null excluded)."""
-    if "type" in prop:
-        kinds = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-        return {k for k in kinds if k != "null"}
-    found: set[str] = set()
-    for alternative in prop.get("anyOf", []) + prop.get("oneOf", []):
-        found |= _schema_types(alternative)
-    return found or {"any"}
-
-
-_JSON_KINDS = {bool: "boolean", int: "integer", float: "number", str: "string"}
-
-
-def _kind(value: Any) -> str:
-    """The JSON schema type of a parsed value."""
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return _JSON_KINDS.get(type(value), "null")
-
-
-def _typed(raw: str, prop: dict[str, Any]) -> Any:
-    """A value for a property: strings stay strings; other types parse as JSON when the result
-    has a type the schema accepts, else the raw string goes on for the model to judge."""
-    kinds = _schema_types(prop)
-    if kinds == {"string"}:
-        return raw
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return raw
-    kind = _kind(value)
-    if "any" in kinds or kind in kinds or (kind == "integer" and "number" in kinds):
-        return value
-    if "array" in kinds:
-        # One item given for a list key: 200 becomes [200]; a string stays whole, so a shell
-        # command such as "true" or "echo hello" reaches the model (which splits it) intact.
-        item = _typed(raw, prop.get("items", {}))
-        return raw if isinstance(item, str) else [item]
-    return raw
-
-
-def config_values(
-    pairs: list[str],
-    schema: dict[str, Any],
-    job_type: str,
-    base: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Turn --config KEY=VALUE options into config entries typed by the job type's JSON schema;
-    KEY.SUB=VALUE entries extend the object already in ``base`` (update merges)."""
-    props: dict[str, Any] = schema.get("properties", {})
-    closed = schema.get("additionalProperties") is False
-    result: dict[str, Any] = {}
-    repeated: set[str] = set()
-    for pair in pairs:
-        key, raw = split_pair(pair, "--config")
-        top, _, sub = key.partition(".")
-        if closed and top not in props:
-            known = ", ".join(props) or "none"
-            raise ValidationFailed(
-                f"--config {top}", f"not a {job_type} config key (known: {known})"
-            )
-        prop = props.get(top, {})
-        if sub:  # KEY.SUB=VALUE sets one entry of an object field (e.g. env.PATH=/bin)
-            if "object" not in _schema_types(prop) and "any" not in _schema_types(prop):
-                raise ValidationFailed(f"--config {top}", "is not an object; drop the '.'")
-            entry = prop.get("additionalProperties")
-            if top not in result:
-                result[top] = dict((base or {}).get(top) or {})
-            elif not isinstance(result[top], dict):
-                raise ValidationFailed(f"--config {top}", "given both whole and as KEY.SUB")
-            result[top][sub] = _typed(raw, entry if isinstance(entry, dict) else {})
-            continue
-        if top in result:
-            if "array" not in _schema_types(prop):
-                raise ValidationFailed(
-                    f"--config {top}", "given twice; only list keys may repeat (values append)"
-                )
-            if top not in repeated:
-                first = result[top]
-                result[top] = first if isinstance(first, list) else [first]
-                repeated.add(top)
-            result[top].append(_typed(raw, prop.get("items", {})))
-            continue
-        result[top] = _typed(raw, prop)
-    return result
 
 
 def param_values(pairs: list[str]) -> dict[str, str]:

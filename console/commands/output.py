@@ -75,7 +75,7 @@ def block(title: str, lines: Sequence[str]) -> None:
     """A titled, indented block under a details page (config, parameters)."""
     emit(f"{title}:")
     for text in lines or ["-"]:
-        emit(f"  {text}")
+        emit(f"  {clean(text)}")
 
 
 def when(value: datetime | None, zone: str | ZoneInfo | None = None) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.commands import Context, add_noun, add_verb
+from console.commands import Context, Subparsers, add_noun, add_verb
 from console.commands.options import build, point_in_time, split_values
 from console.commands.output import (
     block,
+    clean,
     compact,
     details,
     emit,
@@ -25,7 +26,7 @@ from core.errors import ValidationFailed
 SORT_KEYS = ("queued_at", "started_at", "completed_at", "duration_seconds", "job_name", "id")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add `jobdeck run` and its verbs."""
     verbs = add_noun(subparsers, "run", "runs: what happened")
     p = add_verb(verbs, "list", list_runs, "list runs, newest first", json=True)
@@ -140,12 +141,14 @@ def show_run(r: RunView, zone: str) -> None:
             ("signal", r.signal),
             ("worker", r.worker),
             ("host", f"{r.host} (pid {r.pid})" if r.host else None),
-            ("error", r.error_message),
+            ("error", r.error_message if "\n" not in (r.error_message or "") else "see below"),
             ("result", None if r.result is None else compact(r.result)),
             ("log size", f"{r.log_size} bytes"),
         ]
     )
     block("parameters", [f"{k} = {compact(v)}" for k, v in r.parameters.items()])
+    if r.error_message and "\n" in r.error_message:
+        block("error", [clean(line) for line in r.error_message.splitlines()])
 
 
 async def show(ctx: Context, args: argparse.Namespace) -> int:

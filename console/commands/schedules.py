@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.commands import Context, add_noun, add_verb
+from console.commands import Context, Subparsers, add_noun, add_verb
 from console.commands.options import build, duration, param_values, split_values
 from console.commands.output import block, compact, details, emit, print_json, seconds, table, when
 from console.commands.timing import (
@@ -20,7 +20,7 @@ from core.backend.views import FireTimeView, ScheduleView
 from core.errors import ValidationFailed
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add `jobdeck schedule` and its verbs."""
     verbs = add_noun(subparsers, "schedule", "schedules: when templates run")
     p = add_verb(verbs, "list", list_schedules, "list schedules", json=True)
@@ -83,7 +83,7 @@ def _policy_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _ensure_future(ctx: Context, fields: dict[str, Any], args: argparse.Namespace) -> None:
-    # The service accepts a past instant and stores a schedule that never fires; refuse it here.
+    # The service refuses a past instant only for enabled schedules; a disabled one is as dead.
     run_at = fields.get("run_at")
     if run_at is not None and run_at <= ctx.now():
         raise ValidationFailed("--at", f"{args.at} is in the past; the schedule would never run")
@@ -248,6 +248,7 @@ async def preview(ctx: Context, args: argparse.Namespace) -> int:
         zone, title = schedule.timezone, f"{schedule.job_identifier}: {schedule.description}"
         fires = await ctx.backend.preview_schedule(args.name, args.n, viewer_zone=args.viewer_tz)
     else:
+        assert timing is not None  # checked above: exactly one of NAME and a timing option
         zone = args.tz or ctx.zone
         fields = {**timing_fields(args, zone), **window_fields(args, zone)}
         spec = build(ScheduleSpec, job_identifier="preview", template=0, timezone=zone, **fields)
@@ -262,9 +263,9 @@ async def preview(ctx: Context, args: argparse.Namespace) -> int:
 
 def _dst(fire: FireTimeView) -> str:
     if fire.dst == "gap":
-        return f"gap: {fire.nominal:%H:%M} does not exist that day"
+        return f"gap: {fire.nominal:%H:%M} does not exist (clocks jump forward)"
     if fire.dst == "fold":
-        return "fold: the hour repeats"
+        return f"fold: {fire.nominal:%H:%M} occurs twice (clocks go back)"
     return ""
 
 

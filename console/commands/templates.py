@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.commands import Context, add_noun, add_verb
-from console.commands.options import build, config_values, duration
+from console.commands import Context, Subparsers, add_noun, add_verb
+from console.commands.configs import config_values, job_type_schema, merged_config, merged_params
+from console.commands.options import build, duration
 from console.commands.output import (
     block,
     compact,
@@ -19,7 +20,6 @@ from console.commands.output import (
     when,
 )
 from core.backend.inputs import TemplatePatch, TemplateSpec
-from core.backend.protocol import Backend
 from core.backend.views import TemplateView
 from core.errors import Conflict, ValidationFailed
 from core.jobs.parameters import ParameterSpec, parse_parameter_declaration
@@ -27,7 +27,7 @@ from core.jobs.parameters import ParameterSpec, parse_parameter_declaration
 OVERLAP = ("skip", "queue", "replace", "allow")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add `jobdeck template` and its verbs."""
     verbs = add_noun(subparsers, "template", "job templates: what to run")
     p = add_verb(verbs, "list", list_templates, "list templates", json=True)
@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--name", dest="new_name", metavar="NEW_NAME", help="rename the template")
     _content_options(p)
     p.add_argument("--unset-config", action="append", metavar="KEY", help="drop a config key")
+    p.add_argument("--drop-param", action="append", metavar="NAME", help="remove a parameter")
     p.add_argument("--no-params", action="store_true", help="remove every parameter")
     p.add_argument("--no-tags", action="store_true", help="remove every tag")
     for what in ("description", "timeout", "deadline", "overlap"):
@@ -67,14 +68,15 @@ def _content_options(p: argparse.ArgumentParser) -> None:
         "--config",
         action="append",
         metavar="KEY=VALUE",
-        help="config entry; typed by the job type (JSON for non-string keys); list keys repeat",
+        help="config entry, typed by the job type's schema (JSON for non-string keys); "
+        "list keys repeat to append; KEY.SUB=VALUE sets one entry of an object (env.LANG=C)",
     )
     p.add_argument(
         "--param",
         action="append",
         metavar="NAME:TYPE[=DEFAULT]",
         help="declare a parameter (string, int, float, bool, secret, choice(a|b)); "
-        "on update the given list replaces all declarations",
+        "on update it adds the parameter or replaces the one of that name",
     )
     p.add_argument("--description", metavar="TEXT")
     p.add_argument("--tag", action="append", help="a tag (repeat for more; update replaces)")
@@ -84,15 +86,6 @@ def _content_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-backoff", choices=("fixed", "exponential"))
     p.add_argument("--retry-delay", metavar="DURATION", help="delay before the first retry")
     p.add_argument("--overlap", choices=OVERLAP, help="default overlap policy for schedules")
-
-
-async def _schema(backend: Backend, job_type: str) -> dict[str, Any]:
-    """The config JSON schema of a job type, or an error listing the installed ones."""
-    types = {t.name: t for t in await backend.job_types()}
-    if job_type not in types:
-        installed = ", ".join(sorted(types))
-        raise ValidationFailed("--type", f"unknown job type {job_type!r} (installed: {installed})")
-    return types[job_type].config_schema
 
 
 def _common_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -151,12 +144,12 @@ def _param_line(p: ParameterSpec) -> str:
 def show_template(t: TemplateView, zone: str) -> None:
     """The human page of one template."""
     retries = f"{t.retries} ({t.retry_backoff}, first after {seconds(t.retry_delay_seconds)})"
+    kind = f"{t.job_type} (BROKEN: {t.broken})" if t.broken else t.job_type
     details(
         [
             ("id", t.id),
             ("name", t.name),
-            ("type", t.job_type),
-            ("broken", t.broken),
+            ("type", kind),
             ("description", t.description),
             ("revision", t.revision),
             ("tags", ", ".join(t.tags)),
@@ -188,7 +181,7 @@ async def show(ctx: Context, args: argparse.Namespace) -> int:
 
 async def create(ctx: Context, args: argparse.Namespace) -> int:
     """Create a template from the options."""
-    schema = await _schema(ctx.backend, args.type)
+    schema = await job_type_schema(ctx.backend, args.type)
     fields = {key: value for key, value in _common_fields(args).items() if value is not None}
     config = config_values(args.config or [], schema, args.type)
     spec = build(TemplateSpec, name=args.name, job_type=args.type, config=config, **fields)
@@ -205,8 +198,8 @@ async def update(ctx: Context, args: argparse.Namespace) -> int:
     fields = {key: value for key, value in _common_fields(args).items() if value is not None}
     if args.new_name:
         fields["name"] = args.new_name
-    if args.no_params:
-        fields["parameters"] = ()
+    if args.param or args.drop_param or args.no_params:
+        fields["parameters"] = await merged_params(ctx.backend, args)
     if args.no_tags:
         fields["tags"] = ()
     clear = tuple(
@@ -220,7 +213,7 @@ async def update(ctx: Context, args: argparse.Namespace) -> int:
         if getattr(args, flag)
     )
     if args.config or args.unset_config:
-        fields["config"] = await _merged_config(ctx.backend, args)
+        fields["config"] = await merged_config(ctx.backend, args)
     if not fields and not clear:
         raise ValidationFailed("template update", "nothing to change; give at least one option")
     template = await ctx.backend.update_template(
@@ -231,22 +224,6 @@ async def update(ctx: Context, args: argparse.Namespace) -> int:
     else:
         emit(f"updated template {template.name}: now revision {template.revision}")
     return 0
-
-
-async def _merged_config(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
-    current = await backend.get_template(args.name)
-    schema = await _schema(backend, current.job_type)
-    merged = dict(current.config)
-    for key in args.unset_config or ():
-        top, _, sub = key.partition(".")
-        if top not in merged or (sub and sub not in (merged[top] or {})):
-            raise ValidationFailed(f"--unset-config {key}", "is not set in the config")
-        if sub:
-            merged[top] = {k: v for k, v in merged[top].items() if k != sub}
-        else:
-            del merged[top]
-    changes = config_values(args.config or [], schema, current.job_type, base=merged)
-    return {**merged, **changes}
 
 
 async def delete(ctx: Context, args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from core.backend.views import ACTIVE_STATUSES, RUN_STATUSES, TRIGGERS, RunPage,
 from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.jobs.audit import Actor, record
+from core.jobs.parameters import MASK
+from core.settings.secrets import is_sealed
 from core.storage.database import Database
 from core.storage.tables import JobRun, JobSchedule, JobTemplate
 
@@ -114,6 +116,9 @@ def to_view(
     data = row.model_dump(
         exclude={"pgid", "template_snapshot", "heartbeat_at", "deadline_at", "cancel_requested"}
     )
+    data["parameters"] = {
+        key: MASK if is_sealed(value) else value for key, value in data["parameters"].items()
+    }
     return RunView(**data, schedule_name=schedule_name, template_name=template_name)
 
 

@@ -63,6 +63,11 @@ def build_timing(fields: dict[str, Any], anchor: datetime) -> Timing:
     return validate_timing(timing)
 
 
+def _normalised(timing: Timing) -> dict[str, Any]:
+    """Timing fields in their canonical form (e.g. "9:05" stored as "09:05")."""
+    return {"time_of_day": timing.time_of_day, "cron_expression": timing.cron_expression}
+
+
 def timing_of(row: JobSchedule) -> Timing:
     """The Timing a stored schedule fires by."""
     return build_timing(row.model_dump(), row.created_at)
@@ -184,6 +189,7 @@ class ScheduleService:
         fields["timezone"] = spec.timezone or self.default_zone
         self._check_policies(fields)
         timing = build_timing(fields, now)
+        fields.update(_normalised(timing))
         try:
             with self.db.write() as session:
                 template = load_template(session, spec.template)
@@ -260,6 +266,9 @@ class ScheduleService:
                 )
             self._check_policies(merged)
             timing = build_timing(merged, row.created_at)
+            for key, value in _normalised(timing).items():
+                if merged.get(key) != value:
+                    merged[key] = changes[key] = value
             if "schedule_type" in changes:
                 for name in TIMING_FIELDS:
                     setattr(row, name, merged[name])

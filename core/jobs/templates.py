@@ -295,7 +295,7 @@ class TemplateService:
                 retry_delay_seconds=merged["retry_delay_seconds"],
             )
             if not changes:
-                return to_view(row)
+                return self._decorate(session, [row])[0]
             for key, value in changes.items():
                 setattr(row, key, value)
             row.revision += 1

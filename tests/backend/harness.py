@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.backend.fake import FakeBackend
+from core.backend.fake import DEFAULT_START, FakeBackend
+from core.backend.inputs import ScheduleSpec, TemplateSpec
 from core.backend.protocol import Backend
 from core.backend.views import ScheduleView, TemplateView
 from core.clock import ManualClock
@@ -16,6 +17,8 @@ from core.storage.tables import JobRun
 
 ACTOR = Actor("tester", "test")
 ZONE = "UTC"
+NOW = DEFAULT_START  # a Monday morning, 09:30 UTC
+
 
 #: add_run(template=None, schedule=None, **JobRun columns) -> the new run's id
 RunSeeder = Callable[..., int]
@@ -75,3 +78,20 @@ def fake_run_seeder(fake: FakeBackend) -> RunSeeder:
         ).id
 
     return add_run
+
+
+def shell(name: str = "hello", **fields: Any) -> TemplateSpec:
+    """A valid shell template spec."""
+    return TemplateSpec(name=name, job_type="shell", config={"command": "echo hello"}, **fields)
+
+
+def weekly_cron(name: str, template: str = "hello", **fields: Any) -> ScheduleSpec:
+    """A valid schedule spec: Mondays 09:00 UTC."""
+    return ScheduleSpec(
+        job_identifier=name,
+        template=template,
+        schedule_type="cron",
+        cron_expression="0 9 * * 1",
+        timezone="UTC",
+        **fields,
+    )

@@ -73,8 +73,17 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as monkeypatch:
         isolate(monkeypatch, home)
         for argv in (
-            ["template", "create", "hello", "--type", "shell", "--config", "command=echo hi",
-             "--param", "who:string=world"],
+            [
+                "template",
+                "create",
+                "hello",
+                "--type",
+                "shell",
+                "--config",
+                "command=echo hi",
+                "--param",
+                "who:string=world",
+            ],
             ["schedule", "create", "nightly", "--template", "hello", "--daily", "02:00"],
         ):
             assert main(argv) == 0

@@ -43,7 +43,11 @@ def test_create_with_everything_and_show(ok: Run) -> None:
     assert params["token"]["required"] is True
     assert shown["timeout_seconds"] == 600
     assert shown["deadline_seconds"] == 3600
-    assert (shown["retries"], shown["retry_backoff"], shown["retry_delay_seconds"]) == (2, "fixed", 30)
+    assert (shown["retries"], shown["retry_backoff"], shown["retry_delay_seconds"]) == (
+        2,
+        "fixed",
+        30,
+    )
     assert shown["overlap"] == "queue"
     assert shown["tags"] == ["ops", "nightly"]
     human = ok("template", "show", "backup").out
@@ -67,7 +71,17 @@ def test_config_values_are_typed_by_the_schema(ok: Run) -> None:
     assert config["verify_tls"] is False
     assert config["headers"] == {"X-Token": "abc"}
     # A string key keeps JSON-looking text as a string; a list given once stays whole.
-    ok("template", "create", "t", "--type", "shell", "--config", "command=true", "--config", "cwd=123")
+    ok(
+        "template",
+        "create",
+        "t",
+        "--type",
+        "shell",
+        "--config",
+        "command=true",
+        "--config",
+        "cwd=123",
+    )
     config = json.loads(ok("template", "show", "t", "--json").out)["config"]
     assert config["command"] == ["true"]
     assert config["cwd"] == "123"
@@ -141,12 +155,33 @@ def test_list_filters_and_human_table(ok: Run) -> None:
                               "DESCRIPTION"]  # fmt: skip
     assert out[1].split()[:3] == ["1", "alpha", "shell"]
     # columns line up: every row starts its NAME column where the header does
-    assert {line.index(name) for line, name in zip(out, ["NAME", "alpha", "beta"])} == {
-        out[0].index("NAME")
-    }
-    names = [t["name"] for t in json.loads(ok("template", "list", "--type", "python", "--json").out)]
+    assert {
+        line.index(name) for line, name in zip(out, ["NAME", "alpha", "beta"], strict=True)
+    } == {out[0].index("NAME")}
+    names = [
+        t["name"] for t in json.loads(ok("template", "list", "--type", "python", "--json").out)
+    ]
     assert names == ["beta"]
     names = [t["name"] for t in json.loads(ok("template", "list", "--tag", "x", "--json").out)]
     assert names == ["alpha"]
     names = [t["name"] for t in json.loads(ok("template", "list", "--search", "ET", "--json").out)]
     assert names == ["beta"]
+
+
+def test_update_params_merge_by_name_and_keep_secrets(ok: Run) -> None:
+    ok("template", "create", "p", "--type", "shell", "--config", "command=env",
+       "--param", "a:string=x", "--param", "b:int=1", "--param", "tok:secret=s3cret")  # fmt: skip
+    ok("template", "update", "p", "--param", "b:int=5", "--param", "c:bool=true")
+    params = json.loads(ok("template", "show", "p", "--json").out)["parameters"]
+    assert [(p["name"], p["default"]) for p in params] == [
+        ("a", "x"),
+        ("b", 5),
+        ("tok", "********"),
+        ("c", True),
+    ]
+    ok("template", "update", "p", "--drop-param", "a")
+    params = json.loads(ok("template", "show", "p", "--json").out)["parameters"]
+    assert [p["name"] for p in params] == ["b", "tok", "c"]
+    assert "s3cret" not in ok("template", "show", "p").out
+    ok("template", "update", "p", "--no-params")
+    assert json.loads(ok("template", "show", "p", "--json").out)["parameters"] == []

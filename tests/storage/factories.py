@@ -23,7 +23,9 @@ def make_template(name: str = "backup", **overrides: Any) -> JobTemplate:
     return JobTemplate(**(values | overrides))
 
 
-def make_schedule(template_id: int, identifier: str = "backup-nightly", **overrides: Any) -> JobSchedule:
+def make_schedule(
+    template_id: int, identifier: str = "backup-nightly", **overrides: Any
+) -> JobSchedule:
     """A daily schedule of ``template_id`` in Europe/Riga."""
     values: dict[str, Any] = {
         "job_identifier": identifier,

@@ -66,9 +66,7 @@ TYPED_COLUMNS_0001: dict[str, dict[str, Any]] = {
 def typed_table(name: str, columns: list[str]) -> sa.TableClause:
     """A lightweight table with revision 0001's column types, independent of today's models."""
     types = TYPED_COLUMNS_0001[name]
-    return sa.table(
-        name, *(sa.column(c, types[c]() if c in types else None) for c in columns)
-    )
+    return sa.table(name, *(sa.column(c, types[c]() if c in types else None) for c in columns))
 
 
 def _insert(connection: Connection, name: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,9 @@ def _schema_snapshot(db: Database) -> dict[str, Any]:
     snapshot: dict[str, Any] = {}
     for name in sorted(inspector.get_table_names()):
         snapshot[name] = {
-            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)],
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+            ],
             "indexes": sorted(
                 (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
                 for i in inspector.get_indexes(name)
@@ -55,7 +57,9 @@ def _schema_snapshot(db: Database) -> dict[str, Any]:
                 (tuple(fk["constrained_columns"]), fk["referred_table"], str(fk["options"]))
                 for fk in inspector.get_foreign_keys(name)
             ),
-            "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+            ),
         }
     return snapshot
 

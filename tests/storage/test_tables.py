@@ -92,7 +92,9 @@ def test_one_scheduled_run_per_occurrence(database: Database) -> None:
         # Manual, retry and backfill runs never consume the occurrence.
         session.add(make_run(triggered_by="manual", **key))
         session.add(make_run(triggered_by="retry", **key))
-        session.add(make_run(triggered_by="schedule", **(key | {"scheduled_for": T0 + timedelta(1)})))
+        session.add(
+            make_run(triggered_by="schedule", **(key | {"scheduled_for": T0 + timedelta(1)}))
+        )
 
     with database.read() as session:
         triggers = session.scalars(select(JobRun.triggered_by).order_by(JobRun.id)).all()
@@ -181,7 +183,7 @@ def test_log_chunk_needs_an_existing_run(database: Database) -> None:
 
 NESTED = {
     "argv": ["rsync", "-a", "/srv/", "backup:/srv/"],
-    "env": {"LANG": "C.UTF-8", "NOTE": "Rīga ✓ \"quoted\" \\ back"},
+    "env": {"LANG": "C.UTF-8", "NOTE": 'Rīga ✓ "quoted" \\ back'},
     "retry": {"codes": [1, 2, 255], "factor": 1.5, "jitter": None, "enabled": True},
     "big": 2**62,
     "deep": [[{"a": [{"b": []}]}], {}],

@@ -1,8 +1,7 @@
-"""Work done at the same moment by threads and child processes, and the helpers to start it.
+"""Work that threads and child processes start at the same moment, and helpers to start it."""
 
-Run as a script (``python workers.py upgrade|write URL [ACTOR COUNT]``) it prints ``ready``,
-waits for a line on stdin, then does the work, so a test can release several processes at once.
-"""
+# Run as a script (python workers.py upgrade|write URL [ACTOR COUNT]) it prints "ready", waits
+# for a line on stdin, then works, so a test can release several processes at once.
 
 from __future__ import annotations
 

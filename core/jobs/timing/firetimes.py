@@ -22,10 +22,12 @@ from core.jobs.timing.timing import Timing, time_parts, validate_timing
 from core.jobs.timing.wallclock import FireTime, local_fire, wall_fires
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Later wall times never map to instants earlier than this wall time's first instant, except for
-# the second pass of a fold; no DST fold is longer than 2 h, so fires older than the newest
-# earliest instant minus this margin are final and can be released in order.
+# A later wall time never has an earlier first instant than an earlier wall time (only second
+# passes through a fold come "late", and they are held in the heap), so fires below the newest
+# first instant are final. The margin is slack on top of that; it is also the least look-back
+# before the bound's wall time (a fold repeats up to its length of earlier wall times).
 _REORDER_MARGIN = timedelta(hours=3)
+_DAY = timedelta(days=1)
 # Give up after this many years without a single matching day. A validated spec always matches
 # sooner (Feb 29 on a given weekday recurs within ~40 years), so this only guards against bugs.
 _GUARD_YEARS = 400
@@ -179,12 +181,26 @@ def _nominal_times(rule: _WallRule, start: datetime) -> Iterator[datetime]:
         year, month, day = (year + 1, 1, 1) if month == 12 else (year, month + 1, 1)
 
 
+def _look_back(lower: datetime, zone: ZoneInfo) -> timedelta:
+    """How far before the bound's wall time to start: a coming fold repeats that much wall time.
+
+    Usually 1-2 h (or Lord Howe's 30 min); some Antarctic stations shifted by 3-7 h at once.
+    """
+    try:
+        now, later = (instant.astimezone(zone).utcoffset() for instant in (lower, lower + _DAY))
+    except OverflowError:
+        return _REORDER_MARGIN
+    if now is None or later is None:
+        return _REORDER_MARGIN
+    return max(_REORDER_MARGIN, now - later)
+
+
 def _wall(t: Timing, rule: _WallRule, zone: ZoneInfo, after: datetime, n: int) -> list[FireTime]:
     """Map nominal times to fires, release them in UTC order, keep one fire per instant."""
     lower = after if t.start_at is None else max(after, t.start_at)
-    # Start a margin before the bound's wall time: a fold can put an earlier wall time later.
     local = lower.astimezone(zone).replace(tzinfo=None)
-    start = local - _REORDER_MARGIN if local > datetime.min + _REORDER_MARGIN else datetime.min
+    back = _look_back(lower, zone)
+    start = local - back if local > datetime.min + back else datetime.min
     pending: list[tuple[datetime, int, FireTime]] = []
     fires: list[FireTime] = []
     sequence = 0

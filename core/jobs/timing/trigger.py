@@ -50,13 +50,17 @@ class JobdeckTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler ships no
         self.timing = Timing.model_validate(state["timing"])
 
     def __eq__(self, other: object) -> bool:
+        """Triggers are equal when their timings are."""
         return isinstance(other, JobdeckTrigger) and other.timing == self.timing
 
     def __hash__(self) -> int:
+        """Hash of the timing, consistent with equality."""
         return hash(self.timing)
 
     def __str__(self) -> str:
+        """Short form, like APScheduler's own triggers: ``jobdeck[daily at 09:00 UTC]``."""
         return f"jobdeck[{describe(self.timing)}]"
 
     def __repr__(self) -> str:
+        """Description plus the full timing."""
         return f"<JobdeckTrigger ({describe(self.timing)}) {self.timing!r}>"

@@ -1,0 +1,72 @@
+"""A DataTable keyed by stable ids that diffs snapshots in and moves with vim keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+#: One row per stable key (a template id, a run id), cells in column order.
+Rows = Mapping[str, Sequence[Text]]
+
+
+class KeyedTable(DataTable[Text]):
+    """Row-cursor table whose rows follow snapshots without losing the cursor or scroll."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("g", "scroll_top", "First row", show=False, id="table.first"),
+        Binding("G", "scroll_bottom", "Last row", show=False, id="table.last"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+
+    @property
+    def highlighted_key(self) -> str | None:
+        """The key of the row under the cursor, or None when the table is empty."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    @property
+    def keys_in_order(self) -> list[str]:
+        """Row keys as the rows appear on screen."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def apply_rows(self, rows: Rows) -> None:
+        """Make the table show ``rows``, in their order, touching only what changed.
+
+        New keys are added, changed cells updated, stale keys removed; the cursor stays on
+        the row it was on (never clear() and re-add: that loses the operator's place).
+        """
+        highlighted = self.highlighted_key
+        column_keys = list(self.columns)
+        with self.app.batch_update():
+            for stale_key in [key for key in self.keys_in_order if key not in rows]:
+                self.remove_row(stale_key)
+            for key, cells in rows.items():
+                try:
+                    current = self.get_row(key)
+                except RowDoesNotExist:
+                    self.add_row(*cells, key=key)
+                    continue
+                for column_key, old, new in zip(column_keys, current, cells, strict=True):
+                    if old != new:
+                        self.update_cell(key, column_key, new, update_width=True)
+            if self.keys_in_order != list(rows):
+                self._reorder(list(rows))
+            if highlighted is not None and highlighted in rows:
+                self.move_cursor(row=self.get_row_index(highlighted))
+
+    def _reorder(self, wanted: list[str]) -> None:
+        # DataTable sorts by cell values only, so rank rows by the identity of their first
+        # cell: those objects are exactly the ones this table holds for each key.
+        first_column = next(iter(self.columns))
+        rank = {id(self.get_cell(key, first_column)): index for index, key in enumerate(wanted)}
+        self.sort(first_column, key=lambda cell: rank[id(cell)])

@@ -1,0 +1,1 @@
+"""Run bookkeeping shared by the scheduler, the executor and manual runs."""
