@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -132,12 +133,58 @@ def empty_database(db_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; tests get copies (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "jobdeck.db"
+    db = _open_migrated(sqlite_url(path))
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_session_url(postgres_admin_engine: Engine) -> Iterator[str]:
+    """One migrated PostgreSQL schema per session; each test starts from emptied tables."""
+    with postgres_schema(postgres_admin_engine) as url:
+        db = _open_migrated(url)
+        db.dispose()
+        yield url
+
+
+_DATA_TABLES = (
+    "audit_log, job_run_log_chunks, occurrences, job_run_attempts, job_runs, "
+    "job_template_revisions, job_schedules, job_templates, workers, owner_lease, system_state"
+)
+
+
 @pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
-    """A Database on each backend, migrated to head; use it for service and storage tests."""
-    db = _open_migrated(db_url)
+def fresh_sqlite_database(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database of this test's own (a copy of the session template)."""
+    path = tmp_path / "jobdeck.db"
+    shutil.copyfile(_sqlite_template, path)
+    path.chmod(0o600)
+    db = Database(sqlite_url(path))
+    upgrade(db)  # a no-op at head; keeps the fixture honest if the template is stale
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_database(_postgres_session_url: str) -> Iterator[Database]:
+    """The session's migrated PostgreSQL schema with every table emptied for this test."""
+    db = Database(_postgres_session_url)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {_DATA_TABLES} RESTART IDENTITY CASCADE"))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def database(request: pytest.FixtureRequest) -> Database:
+    """A migrated, empty Database on each backend; use it for service and storage tests."""
+    name = "fresh_sqlite_database" if request.param == "sqlite" else "fresh_postgres_database"
+    db: Database = request.getfixturevalue(name)
+    return db
 
 
 @pytest.fixture

@@ -40,7 +40,12 @@ def test_core_imports_no_ui_in_a_fresh_interpreter(tmp_path: Path) -> None:
     )
     env = {**os.environ, "JOBDECK_HOME": str(tmp_path / "home")}
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(result.stdout) == []
     # No work at import time: importing every module created no data directory or database.

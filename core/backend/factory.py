@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import getpass
 
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
 from core.backend.local import LocalBackend
 from core.clock import Clock
+from core.errors import BackendUnavailable, ValidationFailed
 from core.jobs.audit import Actor
 from core.settings.config import Settings
 from core.settings.secrets import SecretBox
@@ -23,8 +26,15 @@ def current_user() -> str:
 
 def open_database(settings: Settings) -> Database:
     """The configured database, migrated to the newest schema."""
-    db = Database(settings.resolved_database_url())
-    upgrade(db)
+    try:
+        db = Database(settings.resolved_database_url())
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ValidationFailed("database_url", f"not a usable database URL: {exc}") from exc
+    try:
+        upgrade(db)
+    except OperationalError as exc:
+        db.dispose()
+        raise BackendUnavailable(f"database {db.describe()} unavailable: {exc.orig}") from exc
     return db
 
 

@@ -60,7 +60,7 @@ class LocalBackend:
         self.clock = clock or SystemClock()
         self.actor = actor
         self.templates = TemplateService(db, self.clock, actor, secrets)
-        self.schedules = ScheduleService(db, self.clock, actor, default_zone)
+        self.schedules = ScheduleService(db, self.clock, actor, default_zone, secrets)
         self.runs = RunService(db, self.clock, actor)
         self._capabilities = Capabilities(name=f"local ({db.describe()})", writable=not read_only)
 

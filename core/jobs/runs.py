@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, literal, or_
+from sqlalchemy import ColumnElement, CursorResult, delete, func, literal, or_
 from sqlmodel import Session, col, select
 
 from core.backend.inputs import RunFilter, RunQuery
@@ -148,14 +148,12 @@ class RunService:
             stmt = select(JobRun).where(*conditions)
             if after is not None:
                 value, run_id = after
+                # The bounded form lets SQLite and PostgreSQL seek in the (key, id) index
+                # instead of walking from the newest row and filtering.
                 if query.descending:
-                    stmt = stmt.where(
-                        or_(sort < value, and_(sort == value, col(JobRun.id) < run_id))
-                    )
+                    stmt = stmt.where(sort <= value, or_(sort < value, col(JobRun.id) < run_id))
                 else:
-                    stmt = stmt.where(
-                        or_(sort > value, and_(sort == value, col(JobRun.id) > run_id))
-                    )
+                    stmt = stmt.where(sort >= value, or_(sort > value, col(JobRun.id) > run_id))
             order = (
                 (sort.desc(), col(JobRun.id).desc())
                 if query.descending

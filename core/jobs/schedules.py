@@ -16,9 +16,10 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.jobs import rules
 from core.jobs.audit import Actor, record
-from core.jobs.parameters import ParameterSpec
+from core.jobs.parameters import MASK, ParameterSpec
 from core.jobs.templates import load_template, parse_ref
 from core.jobs.timing import Timing, describe, next_fire_time, preview, validate_timing
+from core.settings.secrets import SecretBox, is_sealed
 from core.storage.database import Database
 from core.storage.tables import JobRun, JobSchedule, JobTemplate
 
@@ -52,7 +53,9 @@ def load_schedule(session: Session, ref: int | str) -> JobSchedule:
 def build_timing(fields: dict[str, Any], anchor: datetime) -> Timing:
     """A validated Timing from schedule fields; errors name the schedule field."""
     data = {name: fields.get(name) for name in (*TIMING_FIELDS, "timezone", "start_at", "end_at")}
-    data["anchor_at"] = fields.get("start_at") or anchor
+    # Whole seconds: an interval counted from a creation time with microseconds would fire at
+    # odd instants such as 02:32:26.874661.
+    data["anchor_at"] = fields.get("start_at") or anchor.replace(microsecond=0)
     try:
         timing = Timing(**data)
     except ValidationError as exc:
@@ -73,9 +76,15 @@ def timing_of(row: JobSchedule) -> Timing:
     return build_timing(row.model_dump(), row.created_at)
 
 
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: MASK if is_sealed(value) else value for key, value in values.items()}
+
+
 def snapshot(row: JobSchedule) -> dict[str, Any]:
-    """The schedule's content as JSON for the audit log."""
-    return row.model_dump(mode="json", exclude={"id", "created_at", "updated_at", "last_run"})
+    """The schedule's content as JSON for the audit log (secret overrides masked)."""
+    data = row.model_dump(mode="json", exclude={"id", "created_at", "updated_at", "last_run"})
+    data["job_parameters"] = _masked(data["job_parameters"])
+    return data
 
 
 def to_view(
@@ -87,6 +96,7 @@ def to_view(
     except ValidationFailed as exc:  # stored by an older version with laxer rules
         text = f"invalid timing: {exc}"
     data = row.model_dump()
+    data["job_parameters"] = _masked(data["job_parameters"])
     return ScheduleView(
         **data,
         template_name=template.name if template else None,
@@ -117,7 +127,15 @@ def fire_time_views(
 class ScheduleService:
     """Schedule operations over one database; every write is audited."""
 
-    def __init__(self, db: Database, clock: Clock, actor: Actor, default_zone: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        actor: Actor,
+        default_zone: str,
+        secrets: SecretBox | None = None,
+    ) -> None:
+        self.secrets = secrets
         self.db = db
         self.clock = clock
         self.actor = actor
@@ -190,6 +208,7 @@ class ScheduleService:
         self._check_policies(fields)
         timing = build_timing(fields, now)
         fields.update(_normalised(timing))
+        self._check_once_in_future(timing, now)
         try:
             with self.db.write() as session:
                 template = load_template(session, spec.template)
@@ -262,10 +281,12 @@ class ScheduleService:
             assert template is not None
             if patch.job_parameters is not None or patch.template is not None:
                 changes["job_parameters"] = self._check_overrides(
-                    template, merged.get("job_parameters") or {}
+                    template, merged.get("job_parameters") or {}, row.job_parameters
                 )
             self._check_policies(merged)
             timing = build_timing(merged, row.created_at)
+            if {"run_at", "schedule_type"} & set(changes):
+                self._check_once_in_future(timing, now)
             for key, value in _normalised(timing).items():
                 if merged.get(key) != value:
                     merged[key] = changes[key] = value
@@ -350,9 +371,31 @@ class ScheduleService:
             **{name: fields[name] for name in _POLICY_FIELDS if name not in ("catchup", "overlap")}
         )
 
-    def _check_overrides(self, template: JobTemplate, overrides: dict[str, Any]) -> dict[str, Any]:
+    def _check_overrides(
+        self,
+        template: JobTemplate,
+        overrides: dict[str, Any],
+        stored: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Typed overrides; secret ones sealed; a masked value sent back keeps the stored one."""
         specs = [ParameterSpec.model_validate(p) for p in template.parameters]
-        return rules.check_overrides(specs, overrides)
+        kept = stored or {}
+        incoming = {k: kept.get(k) if v == MASK else v for k, v in overrides.items()}
+        checked = rules.check_overrides(specs, incoming)
+        for spec in specs:
+            value = checked.get(spec.name)
+            if spec.secret and value is not None and not is_sealed(value):
+                if self.secrets is None:
+                    raise ValidationFailed(
+                        f"job_parameters.{spec.name}", "secret values need the secret key store"
+                    )
+                checked[spec.name] = self.secrets.seal(str(value))
+        return checked
+
+    def _check_once_in_future(self, timing: Timing, now: datetime) -> None:
+        """A one-shot schedule in the past would never run, enabled or not."""
+        if timing.schedule_type == "once" and timing.run_at is not None and timing.run_at <= now:
+            raise ValidationFailed("run_at", f"{timing.run_at} is in the past; it would never run")
 
 
 def count_by_template(session: Session) -> dict[int, int]:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -24,12 +24,24 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None (not SQLite, in-memory, or a URI filename)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
 def _prepare_sqlite_file(url: str) -> None:
     """Create the database file with mode 0600 before SQLite creates it world-readable."""
-    path = url.removeprefix("sqlite:///")
-    if not path or path == ":memory:" or path.startswith("file:"):
+    db_path = sqlite_file(url)
+    if db_path is None:
         return
-    db_path = Path(path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     if not db_path.exists():
         fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
@@ -63,18 +75,22 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
             _prepare_sqlite_file(url)
             self.engine = create_engine(
                 url,
                 echo=echo,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                **({"poolclass": StaticPool} if ":memory:" in url else {}),
+                **({"poolclass": StaticPool} if sqlite_file(url) is None else {}),
             )
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5)
+            # libpq waits forever on a blackholed host unless told otherwise.
+            connect_args = {} if "connect_timeout=" in url else {"connect_timeout": 10}
+            self.engine = create_engine(
+                url, echo=echo, pool_pre_ping=True, pool_size=5, connect_args=connect_args
+            )
         self._write_engine = self.engine.execution_options(jobdeck_write=True)
 
     @contextmanager

@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
-from core.storage.database import Database
+from core.storage.database import Database, sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -41,30 +41,35 @@ def current_revision(db: Database) -> str | None:
 @contextmanager
 def _migration_lock(db: Database) -> Iterator[None]:
     """Serialise migrations between processes starting at the same moment."""
-    if db.is_sqlite and ":memory:" not in db.url:
-        lock_path = Path(db.url.removeprefix("sqlite:///") + ".migrate.lock")
+    path = sqlite_file(db.url)
+    if path is not None:
+        lock_path = path.with_name(path.name + ".migrate.lock")
         with lock_path.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
-    elif db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(74206515)"))
-            try:
-                yield
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(74206515)"))
-                connection.commit()
     else:
+        # PostgreSQL serialises through a transaction-level advisory lock taken in _begin.
         yield
+
+
+@contextmanager
+def _begin(db: Database) -> Iterator[Connection]:
+    """The migration transaction: SQLite takes the write lock at BEGIN, PostgreSQL an advisory
+    lock, so a migration never deadlocks with a concurrent writer or a second migrator."""
+    engine = db.engine.execution_options(jobdeck_write=True)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(74206515)"))
+        yield connection
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` (default: the newest)."""
     config = alembic_config()
-    with _migration_lock(db), db.engine.begin() as connection:
+    with _migration_lock(db), _begin(db) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -72,6 +77,6 @@ def upgrade(db: Database, revision: str = "head") -> None:
 def downgrade(db: Database, revision: str) -> None:
     """Downgrade the database to ``revision`` (tests and emergencies only)."""
     config = alembic_config()
-    with _migration_lock(db), db.engine.begin() as connection:
+    with _migration_lock(db), _begin(db) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)

@@ -20,7 +20,8 @@ def _json(default: Any = None) -> Any:
     """A JSON column (JSON on SQLite, JSON on PostgreSQL)."""
     if callable(default):
         return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
-    return Field(default=default, sa_column=Column(JSON, nullable=True))
+    # none_as_null: Python None is SQL NULL, not the JSON text 'null' (so IS NULL finds it).
+    return Field(default=default, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 def _fk(target: str, ondelete: str, nullable: bool = True) -> Any:
@@ -190,10 +191,7 @@ class Occurrence(SQLModel, table=True):
     """The ledger: every due occurrence of a schedule ends as exactly one record with a reason."""
 
     __tablename__ = "occurrences"
-    __table_args__ = (
-        UniqueConstraint("schedule_id", "scheduled_for", name="uq_occurrences_key"),
-        Index("ix_occurrences_schedule_time", "schedule_id", "scheduled_for"),
-    )
+    __table_args__ = (UniqueConstraint("schedule_id", "scheduled_for", name="uq_occurrences_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     schedule_id: int = _fk("job_schedules.id", "CASCADE", nullable=False)

@@ -119,10 +119,6 @@ async def test_update_schedule_replaces_timing(harness: Harness) -> None:
     assert (moved.template_name, moved.job_parameters) == ("other", {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: ScheduleService stores time_of_day as typed, not as Timing normalises it",
-)
 async def test_time_of_day_is_stored_normalised(harness: Harness) -> None:
     b = harness.backend
     await b.create_template(shell())
@@ -130,6 +126,8 @@ async def test_time_of_day_is_stored_normalised(harness: Harness) -> None:
         job_identifier="d", template="hello", schedule_type="daily", time_of_day="7:05"
     )
     assert (await b.create_schedule(spec)).time_of_day == "07:05"
+    await b.update_schedule("d", SchedulePatch(time_of_day="8:15"))
+    assert (await b.get_schedule("d")).time_of_day == "08:15"
 
 
 async def test_preview_stored_and_unsaved_timing(harness: Harness) -> None:

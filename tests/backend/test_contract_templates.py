@@ -73,12 +73,7 @@ async def test_update_keeps_every_revision(harness: Harness) -> None:
     assert revisions[0].changed_by == "tester"
 
 
-async def test_empty_update_changes_nothing(
-    harness: Harness, request: pytest.FixtureRequest
-) -> None:
-    if harness.kind.startswith("local"):
-        reason = "core bug: TemplateService.update returns an undecorated view when nothing changed"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+async def test_empty_update_changes_nothing(harness: Harness) -> None:
     b = harness.backend
     template = await b.create_template(shell())
     await b.create_schedule(weekly_cron("w"))

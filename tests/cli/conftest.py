@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
 
-
-@dataclass(frozen=True)
-class Result:
-    """What one `jobdeck ...` invocation did."""
-
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    """Point jobdeck at ``home``: its own SQLite file, no config file, UTC, no env leaks."""
-    monkeypatch.setenv("JOBDECK_HOME", str(home))
-    monkeypatch.setenv("JOBDECK_CONFIG", str(home / "absent-config.toml"))
-    monkeypatch.setenv("JOBDECK_TIMEZONE", "UTC")
-    for name in ("JOBDECK_DATABASE_URL", "JOBDECK_READ_ONLY", "JOBDECK_ACTOR"):
-        monkeypatch.delenv(name, raising=False)
+from .helpers import Result, Run, isolate
 
 
 @pytest.fixture

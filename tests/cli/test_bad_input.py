@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from .helpers import Run
 
 TEMPLATE = ["template", "create", "t2", "--type", "shell", "--config", "command=true"]
 SCHEDULE = ["schedule", "create", "s2", "--template", "hello"]

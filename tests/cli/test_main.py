@@ -11,7 +11,8 @@ import pytest
 
 from console import cli
 from console.commands import templates
-from tests.cli.conftest import Run
+
+from .helpers import Run
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 
 from core.storage.database import Database, sqlite_url
 from core.storage.tables import JobRun
-from tests.cli.conftest import Run
+
+from .helpers import Run
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

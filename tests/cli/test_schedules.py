@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.cli.conftest import Run
+from .helpers import Run
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.conftest import Run
+from .helpers import Run
 
 
 def test_create_then_list_json_shows_it(ok: Run) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.backend.fake.runs import FakeRunService
 from core.backend.fake.schedules import FakeScheduleService
@@ -17,7 +17,7 @@ from core.backend.inputs import (
     TemplatePatch,
     TemplateSpec,
 )
-from core.backend.protocol import Capabilities, Ref
+from core.backend.protocol import Backend, Capabilities, Ref
 from core.backend.views import (
     AuditView,
     DeleteReport,
@@ -207,3 +207,8 @@ class FakeBackend:
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""
         return self.store.audit_views(limit)
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the fake implements every method of the protocol, typed alike.
+    _conforms: type[Backend] = FakeBackend

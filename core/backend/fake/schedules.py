@@ -76,6 +76,7 @@ class FakeScheduleService:
         fields["timezone"] = spec.timezone or self.store.default_zone
         self._check_policies(fields)
         timing = build_timing(fields, now)
+        fields.update(_normalised(timing))
         template = self.store.template_row(spec.template)
         fields["job_parameters"] = self._check_overrides(template, spec.job_parameters)
         if any(s.job_identifier == name for s in self.store.schedules.values()):
@@ -130,6 +131,9 @@ class FakeScheduleService:
             )
         self._check_policies(merged)
         timing = build_timing(merged, row.created_at)
+        for key, value in _normalised(timing).items():
+            if merged.get(key) != value:
+                merged[key] = changes[key] = value
         if "schedule_type" in changes:
             for name in TIMING_FIELDS:
                 setattr(row, name, merged[name])
@@ -189,3 +193,8 @@ class FakeScheduleService:
     def _check_overrides(self, template: JobTemplate, overrides: dict[str, Any]) -> dict[str, Any]:
         specs = [ParameterSpec.model_validate(p) for p in template.parameters]
         return rules.check_overrides(specs, overrides)
+
+
+def _normalised(timing: Timing) -> dict[str, Any]:
+    """Timing fields in their canonical form ("9:05" stored as "09:05"), as the local service."""
+    return {"time_of_day": timing.time_of_day, "cron_expression": timing.cron_expression}

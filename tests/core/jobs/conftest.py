@@ -39,9 +39,13 @@ def templates(
 
 
 @pytest.fixture
-def schedules(database: Database, clock: ManualClock, actor: Actor) -> ScheduleService:
+def schedules(
+    database: Database, clock: ManualClock, actor: Actor, tmp_path: Path
+) -> ScheduleService:
     """The schedule service on each backend (default zone Europe/Riga)."""
-    return ScheduleService(database, clock, actor, "Europe/Riga")
+    return ScheduleService(
+        database, clock, actor, "Europe/Riga", SecretBox(tmp_path / "secret.key")
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from core.jobs.parameters import ParameterSpec
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
 from core.storage.database import Database
-from core.storage.tables import AuditRecord
+from core.storage.tables import AuditRecord, JobSchedule
 
 
 @pytest.fixture(autouse=True)
@@ -240,3 +240,40 @@ def test_unknown_template_and_duplicates(schedules: ScheduleService) -> None:
         schedules.create(spec(schedule_type="hourly", minute=0))
     with pytest.raises(ValidationFailed, match="n: 0 is outside"):
         schedules.preview("s", 0)
+
+
+def test_secret_overrides_are_sealed_and_masked(
+    templates: TemplateService, schedules: ScheduleService, database: Database
+) -> None:
+    templates.create(
+        TemplateSpec(
+            name="deploy",
+            job_type="shell",
+            config={"command": "true"},
+            parameters=(ParameterSpec(name="token", type="secret", required=True),),
+        )
+    )
+    created = schedules.create(
+        ScheduleSpec(
+            job_identifier="d",
+            template="deploy",
+            schedule_type="hourly",
+            minute=0,
+            job_parameters={"token": "override-secret"},
+        )
+    )
+    assert created.job_parameters == {"token": "********"}
+    # Sending the masked value back keeps the stored secret.
+    schedules.update("d", SchedulePatch(job_parameters={"token": "********"}, minute=5))
+    with database.read() as session:
+        stored = session.exec(select(JobSchedule)).one().job_parameters["token"]
+        audit = " ".join(str(r.before) + str(r.after) for r in session.exec(select(AuditRecord)))
+    assert stored.startswith("enc:v1:")
+    assert "override-secret" not in audit
+
+
+def test_once_in_the_past_is_refused_even_disabled(schedules: ScheduleService) -> None:
+    with pytest.raises(ValidationFailed, match=r"run_at: .* is in the past"):
+        schedules.create(
+            spec(schedule_type="once", run_at=datetime(2026, 3, 1, tzinfo=UTC), is_active=False)
+        )
