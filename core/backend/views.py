@@ -117,6 +117,7 @@ class ScheduleView(View):
     jitter_seconds: float
     next_run: datetime | None
     last_run: datetime | None
+    paused_at: datetime | None = None
     owner: str | None
     created_at: datetime
     updated_at: datetime
@@ -164,6 +165,8 @@ class RunView(View):
     error_message: str | None
     log_size: int
     executed_by: str | None
+    lateness_seconds: float | None = None
+    cancel_reason: str | None = None
     schedule_name: str | None = None
     template_name: str | None = None
 

@@ -114,7 +114,15 @@ def to_view(
 ) -> RunView:
     """The frozen view of a run row."""
     data = row.model_dump(
-        exclude={"pgid", "template_snapshot", "heartbeat_at", "deadline_at", "cancel_requested"}
+        exclude={
+            "pgid",
+            "template_snapshot",
+            "heartbeat_at",
+            "deadline_at",
+            "cancel_requested",
+            "not_before",
+            "owner_id",
+        }
     )
     data["parameters"] = {
         key: MASK if is_sealed(value) else value for key, value in data["parameters"].items()

@@ -318,6 +318,7 @@ class ScheduleService:
             row = load_schedule(session, ref)
             if row.is_active != active:
                 row.is_active = active
+                row.paused_at = None if active else now
                 row.updated_at = now
                 row.next_run = self._next_run(row, timing_of(row), now)
                 session.add(row)

@@ -106,6 +106,8 @@ class JobSchedule(SQLModel, table=True):
     jitter_seconds: float = 0.0
     next_run: datetime | None = _ts(index=True)
     last_run: datetime | None = _ts()
+    #: when the schedule was disabled, so resuming can record what was skipped meanwhile
+    paused_at: datetime | None = _ts()
     owner: str | None = None
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
@@ -166,6 +168,13 @@ class JobRun(SQLModel, table=True):
     heartbeat_at: datetime | None = _ts()
     deadline_at: datetime | None = _ts()
     cancel_requested: bool = False
+    cancel_reason: str | None = None
+    #: not claimed before this instant (jitter, retry backoff); None means "now"
+    not_before: datetime | None = _ts()
+    #: how late the run started against its scheduled_for, in seconds
+    lateness_seconds: float | None = None
+    #: the owner process (lease owner_id) that executes it, for reconciliation after a crash
+    owner_id: str | None = Field(default=None, max_length=64)
 
 
 class JobRunAttempt(SQLModel, table=True):
@@ -234,6 +243,8 @@ class Worker(SQLModel, table=True):
     processed: int = 0
     failed: int = 0
     paused: bool = False
+    draining: bool = False
+    owner_id: str | None = Field(default=None, max_length=64)
     queues: list[str] = _json(list)
     started_at: datetime | None = _ts()
     heartbeat_at: datetime | None = _ts()

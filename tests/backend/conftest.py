@@ -11,7 +11,6 @@ from core.backend.local import LocalBackend
 from core.clock import ManualClock
 from core.settings.secrets import SecretBox
 from core.storage.database import Database
-from core.storage.migrate import upgrade
 
 from .harness import ACTOR, ZONE, Harness, db_run_seeder, fake_run_seeder
 
@@ -31,13 +30,11 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
         read_only = FakeBackend(clock=clock, actor=ACTOR, default_zone=ZONE, read_only=True)
         yield Harness("fake", fake, clock, fake_run_seeder(fake), read_only)
         return
-    # The URL fixtures behind tests/conftest.py's `database`, which is parametrized itself
-    # and so cannot be requested per parameter here.
-    url = request.getfixturevalue(
-        "sqlite_db_url" if request.param == "sqlite" else "postgres_db_url"
+    # The per-backend fixtures behind tests/conftest.py's `database` (itself parametrized,
+    # so it cannot be requested per parameter here).
+    db: Database = request.getfixturevalue(
+        "fresh_sqlite_database" if request.param == "sqlite" else "fresh_postgres_database"
     )
-    db = Database(url)
-    upgrade(db)
     secrets = SecretBox(request.getfixturevalue("tmp_path") / "secret.key")
     local = LocalBackend(db, actor=ACTOR, default_zone=ZONE, clock=clock, secrets=secrets)
     read_only = LocalBackend(db, actor=ACTOR, default_zone=ZONE, clock=clock, read_only=True)
