@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlmodel import col, select
 
@@ -18,19 +18,24 @@ from core.backend.inputs import (
 )
 from core.backend.protocol import Capabilities, Ref
 from core.backend.views import (
+    AttemptView,
     AuditView,
     DeleteReport,
     FireTimeView,
     JobTypeView,
+    LogPage,
+    OccurrenceView,
     RunPage,
     RunView,
     ScheduleView,
     TemplateRevisionView,
     TemplateView,
+    WorkerView,
 )
 from core.clock import Clock, SystemClock
 from core.errors import PermissionDenied
 from core.jobs.audit import Actor
+from core.jobs.run_actions import RunActions
 from core.jobs.runs import RunService
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
@@ -55,6 +60,7 @@ class LocalBackend:
         clock: Clock | None = None,
         read_only: bool = False,
         secrets: SecretBox | None = None,
+        on_runs_created: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock or SystemClock()
@@ -62,7 +68,17 @@ class LocalBackend:
         self.templates = TemplateService(db, self.clock, actor, secrets)
         self.schedules = ScheduleService(db, self.clock, actor, default_zone, secrets)
         self.runs = RunService(db, self.clock, actor)
-        self._capabilities = Capabilities(name=f"local ({db.describe()})", writable=not read_only)
+        self.actions = RunActions(
+            db, self.clock, actor, secrets, self.runs, on_runs_created or (lambda: None)
+        )
+        self._capabilities = Capabilities(
+            name=f"local ({db.describe()})",
+            writable=not read_only,
+            log_streaming=True,
+            run_cancel=True,
+            run_retry=True,
+            workers=True,
+        )
 
     @property
     def capabilities(self) -> Capabilities:
@@ -193,6 +209,48 @@ class LocalBackend:
         """Delete finished runs matching a filter."""
         self._check_writable()
         return await self._call(self.runs.clear, run_filter)
+
+    async def run_template(
+        self,
+        ref: Ref,
+        *,
+        parameters: dict[str, Any] | None = None,
+        triggered_by: str = "manual",
+        force: bool = False,
+    ) -> RunView:
+        """Queue a run of a template now."""
+        self._check_writable()
+        return await self._call(
+            self.actions.run_template, ref, parameters, triggered_by=triggered_by, force=force
+        )
+
+    async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView:
+        """Cancel a pending or running run."""
+        self._check_writable()
+        return await self._call(self.actions.cancel, run_id, reason)
+
+    async def retry_run(self, run_id: int) -> RunView:
+        """Queue a new run retrying an ended one."""
+        self._check_writable()
+        return await self._call(self.actions.retry, run_id)
+
+    async def run_attempts(self, run_id: int) -> list[AttemptView]:
+        """A run's attempts."""
+        return await self._call(self.actions.attempts, run_id)
+
+    async def run_logs(self, run_id: int, *, after_seq: int = 0, limit: int = 1000) -> LogPage:
+        """Log chunks after a position."""
+        return await self._call(self.actions.logs, run_id, after_seq, limit)
+
+    async def list_occurrences(
+        self, *, schedule: Ref | None = None, limit: int = 200
+    ) -> list[OccurrenceView]:
+        """The occurrence ledger, newest first."""
+        return await self._call(self.actions.occurrences, schedule, limit)
+
+    async def list_workers(self) -> list[WorkerView]:
+        """Known executors."""
+        return await self._call(self.actions.workers)
 
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""

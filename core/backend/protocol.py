@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,15 +15,19 @@ from core.backend.inputs import (
     TemplateSpec,
 )
 from core.backend.views import (
+    AttemptView,
     AuditView,
     DeleteReport,
     FireTimeView,
     JobTypeView,
+    LogPage,
+    OccurrenceView,
     RunPage,
     RunView,
     ScheduleView,
     TemplateRevisionView,
     TemplateView,
+    WorkerView,
 )
 
 Ref = int | str
@@ -113,6 +117,30 @@ class Backend(Protocol):
     async def cleanup_runs(self, older_than_days: int) -> int: ...
 
     async def clear_runs(self, run_filter: RunFilter) -> int: ...
+
+    async def run_template(
+        self,
+        ref: Ref,
+        *,
+        parameters: dict[str, Any] | None = None,
+        triggered_by: str = "manual",
+        force: bool = False,
+    ) -> RunView: ...
+
+    async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView: ...
+
+    async def retry_run(self, run_id: int) -> RunView: ...
+
+    async def run_attempts(self, run_id: int) -> list[AttemptView]: ...
+
+    async def run_logs(self, run_id: int, *, after_seq: int = 0, limit: int = 1000) -> LogPage: ...
+
+    # ledger and workers
+    async def list_occurrences(
+        self, *, schedule: Ref | None = None, limit: int = 200
+    ) -> list[OccurrenceView]: ...
+
+    async def list_workers(self) -> list[WorkerView]: ...
 
     # audit
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]: ...

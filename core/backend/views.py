@@ -200,3 +200,68 @@ class AuditView(View):
     target_name: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class AttemptView(View):
+    """One attempt of a run."""
+
+    attempt: int
+    status: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    exit_code: int | None
+    signal: int | None
+    pid: int | None
+    worker: str | None
+    error_message: str | None
+
+
+class LogChunkView(View):
+    """A piece of a run's output, in order (``seq``)."""
+
+    seq: int
+    attempt: int
+    stream: Literal["stdout", "stderr", "system"]
+    created_at: datetime
+    data: str
+
+
+class LogPage(View):
+    """Log chunks after a position; ``next_seq`` continues, ``finished`` says no more will come."""
+
+    run_id: int
+    chunks: tuple[LogChunkView, ...]
+    next_seq: int
+    finished: bool
+
+
+class OccurrenceView(View):
+    """One ledger record: what became of a due occurrence of a schedule, and why."""
+
+    schedule_id: int
+    schedule_name: str | None
+    scheduled_for: datetime
+    outcome: Literal["ran", "coalesced", "skipped", "missed"]
+    reason: str | None
+    run_id: int | None
+    lateness_seconds: float | None
+    recorded_at: datetime
+
+
+class WorkerView(View):
+    """An executor: the local pool or a Celery worker."""
+
+    name: str
+    kind: str
+    status: str
+    host: str | None
+    pid: int | None
+    slots: int
+    active: int
+    processed: int
+    failed: int
+    paused: bool
+    draining: bool
+    queues: tuple[str, ...]
+    started_at: datetime | None
+    heartbeat_at: datetime | None

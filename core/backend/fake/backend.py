@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from core.backend.fake.actions import FakeRunActions
 from core.backend.fake.runs import FakeRunService
 from core.backend.fake.schedules import FakeScheduleService
 from core.backend.fake.store import FakeStore
@@ -19,15 +20,19 @@ from core.backend.inputs import (
 )
 from core.backend.protocol import Backend, Capabilities, Ref
 from core.backend.views import (
+    AttemptView,
     AuditView,
     DeleteReport,
     FireTimeView,
     JobTypeView,
+    LogPage,
+    OccurrenceView,
     RunPage,
     RunView,
     ScheduleView,
     TemplateRevisionView,
     TemplateView,
+    WorkerView,
 )
 from core.clock import Clock, ManualClock
 from core.errors import PermissionDenied
@@ -55,7 +60,15 @@ class FakeBackend:
         self.templates = FakeTemplateService(self.store)
         self.schedules = FakeScheduleService(self.store)
         self.runs = FakeRunService(self.store)
-        self._capabilities = capabilities or Capabilities(name="fake", writable=not read_only)
+        self.actions = FakeRunActions(self.store)
+        self._capabilities = capabilities or Capabilities(
+            name="fake",
+            writable=not read_only,
+            log_streaming=True,
+            run_cancel=True,
+            run_retry=True,
+            workers=True,
+        )
         self.closed = False
 
     @classmethod
@@ -203,6 +216,46 @@ class FakeBackend:
         """Delete finished runs matching a filter."""
         self._check_writable()
         return self.runs.clear(run_filter)
+
+    async def run_template(
+        self,
+        ref: Ref,
+        *,
+        parameters: dict[str, Any] | None = None,
+        triggered_by: str = "manual",
+        force: bool = False,
+    ) -> RunView:
+        """Queue a run of a template now (nothing executes it in the fake)."""
+        self._check_writable()
+        return self.actions.run_template(ref, parameters, triggered_by, force)
+
+    async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView:
+        """Cancel a pending or running run."""
+        self._check_writable()
+        return self.actions.cancel(run_id, reason)
+
+    async def retry_run(self, run_id: int) -> RunView:
+        """Queue a new run retrying an ended one."""
+        self._check_writable()
+        return self.actions.retry(run_id)
+
+    async def run_attempts(self, run_id: int) -> list[AttemptView]:
+        """A run's attempts."""
+        return self.actions.attempt_views(run_id)
+
+    async def run_logs(self, run_id: int, *, after_seq: int = 0, limit: int = 1000) -> LogPage:
+        """Log chunks after a position."""
+        return self.actions.logs(run_id, after_seq, limit)
+
+    async def list_occurrences(
+        self, *, schedule: Ref | None = None, limit: int = 200
+    ) -> list[OccurrenceView]:
+        """The occurrence ledger, newest first."""
+        return self.actions.occurrence_views(schedule, limit)
+
+    async def list_workers(self) -> list[WorkerView]:
+        """Known executors."""
+        return self.actions.worker_views()
 
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""
