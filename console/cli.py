@@ -85,7 +85,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 f"read-only mode: 'jobdeck {args.noun} {args.verb}' would change data "
                 "(drop --read-only, or read_only in the config)"
             )
-        ctx = Context(backend=backend, zone=settings.timezone)
+        ctx = Context(backend=backend, zone=settings.timezone, settings=settings)
         code: int = await args.handler(ctx, args)
         return code
     finally:
@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             from console.app import run_tui  # only the TUI pays for importing Textual
 
             return run_tui(settings, read_only=settings.read_only)
+        standalone = getattr(args, "standalone", None)
+        if standalone is not None:
+            return int(standalone(settings, args))
         return asyncio.run(_run(args, settings))
     except UsageError as exc:
         return _fail(str(exc), 2)

@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 from core.backend.protocol import Backend
+from core.settings.config import Settings
 
 
 @dataclass
 class Context:
-    """What a command handler needs: the backend and the operator's zone for display."""
+    """What a command handler needs: the backend, the operator's zone, and the settings."""
 
     backend: Backend
     zone: str
+    settings: Settings | None = None
 
     def now(self) -> datetime:
         """The current time (aware UTC), for "2h ago" filters and past-instant checks."""
@@ -29,11 +31,12 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 def register(subparsers: Subparsers) -> None:
     """Add the template, schedule and run nouns to the top-level parser."""
-    from console.commands import runs, schedules, templates
+    from console.commands import execution, runs, schedules, templates
 
     templates.register(subparsers)
     schedules.register(subparsers)
     runs.register(subparsers)
+    execution.register(subparsers)
 
 
 def add_noun(subparsers: Subparsers, name: str, summary: str) -> Subparsers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.commands import Context, Subparsers, add_noun, add_verb
+from console.commands import Context, Subparsers, add_noun, add_verb, execution
 from console.commands.options import build, point_in_time, split_values
 from console.commands.output import (
     block,
@@ -48,6 +48,7 @@ def register(subparsers: Subparsers) -> None:
     _filter_options(p)
     p.add_argument("--before", metavar="WHEN", help="queued before (ISO time or 2h, 7d ago)")
     p.add_argument("--all", action="store_true", help="no filter: every finished run")
+    execution.add_run_verbs(verbs)
 
 
 def _filter_options(p: argparse.ArgumentParser) -> None:

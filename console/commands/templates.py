@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.commands import Context, Subparsers, add_noun, add_verb
+from console.commands import Context, Subparsers, add_noun, add_verb, execution
 from console.commands.configs import config_values, job_type_schema, merged_config, merged_params
 from console.commands.options import build, duration
 from console.commands.output import (
@@ -58,6 +58,7 @@ def register(subparsers: Subparsers) -> None:
     p = add_verb(verbs, "copy", copy, "copy a template under a new name", writes=True, json=True)
     p.add_argument("name", metavar="NAME", help="template name or id")
     p.add_argument("new_name", metavar="NEW_NAME")
+    execution.add_template_verbs(verbs)
     p = add_verb(verbs, "revisions", revisions, "list a template's saved revisions", json=True)
     p.add_argument("name", metavar="NAME", help="template name or id")
 

@@ -40,9 +40,9 @@ def parse_duration(text: str, field: str = "duration") -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Format seconds compactly ("1h30m", "45s", "0.5s")."""
+    """Format seconds compactly ("1h30m", "45s", "250ms")."""
     if seconds < 1:
-        return f"{seconds:.3g}s"
+        return f"{seconds * 1000:.0f}ms"
     whole = round(seconds)
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):

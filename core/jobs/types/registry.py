@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -11,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from core.errors import ValidationFailed
+from core.jobs.types.context import ExecPlan
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +21,22 @@ ENTRY_POINT_GROUP = "jobdeck.job_types"
 
 @dataclass(frozen=True)
 class JobType:
-    """A kind of job: its name, a one-line description and the model that validates config."""
+    """A kind of job: its name, description, config model, and how a run of it executes."""
 
     name: str
     description: str
     config_model: type[BaseModel]
+    #: "module:function" called in a child of the executor's fork server with a JobContext;
+    #: its JSON-serialisable return value is the run's result. A string, so the registry
+    #: never imports heavy job libraries; the fork server imports every runner once, warm.
+    runner: str | None = None
+    #: for exec-style types (shell): builds the argv the executor runs directly
+    plan: Callable[[BaseModel], ExecPlan] | None = None
+
+    @property
+    def runnable(self) -> bool:
+        """True when the executor knows how to run this type."""
+        return self.runner is not None or self.plan is not None
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """Validate ``config``; the error names the config key that was wrong."""
@@ -45,20 +58,32 @@ def _builtin_types() -> list[JobType]:
     from core.jobs.types.git import GitConfig
     from core.jobs.types.http import HttpConfig
     from core.jobs.types.python import PythonConfig
-    from core.jobs.types.shell import ShellConfig
+    from core.jobs.types.shell import ShellConfig, shell_plan
 
     return [
         JobType(
-            "shell", "Run a command (argv list; a shell script only when shell=true)", ShellConfig
+            "shell",
+            "Run a command (argv list; a shell script only when shell=true)",
+            ShellConfig,
+            plan=shell_plan,
         ),
         JobType(
             "python",
             "Call module:function in a child process; its return is the result",
             PythonConfig,
+            runner="core.jobs.types.run_python:run",
         ),
-        JobType("http", "Send an HTTP request and check the status", HttpConfig),
         JobType(
-            "git", "Pull a repository, optionally run a command, commit and push changes", GitConfig
+            "http",
+            "Send an HTTP request and check the status",
+            HttpConfig,
+            runner="core.jobs.types.run_http:run",
+        ),
+        JobType(
+            "git",
+            "Pull a repository, optionally run a command, commit and push changes",
+            GitConfig,
+            runner="core.jobs.types.run_git:run",
         ),
     ]
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.jobs.types.context import ExecPlan
 
 
 class ShellConfig(BaseModel):
@@ -51,3 +54,11 @@ class ShellConfig(BaseModel):
             # With shell=true the whole script is one string; re-join what shlex split.
             self.command = [shlex.join(self.command)]
         return self
+
+
+def shell_plan(config: BaseModel) -> ExecPlan:
+    """The argv of a shell job: the command itself, or ``/bin/sh -c script`` with shell=true."""
+    assert isinstance(config, ShellConfig)
+    argv = ["/bin/sh", "-c", config.command[0]] if config.shell else list(config.command)
+    cwd = str(Path(config.cwd).expanduser()) if config.cwd else None
+    return ExecPlan(argv=argv, cwd=cwd, env=dict(config.env))

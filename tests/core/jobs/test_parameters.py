@@ -115,5 +115,5 @@ def test_bad_durations(text: str, words: str) -> None:
 
 def test_format_duration() -> None:
     assert format_duration(5400) == "1h30m"
-    assert format_duration(0.25) == "0.25s"
+    assert format_duration(0.25) == "250ms"
     assert format_duration(86400 + 5) == "1d5s"
