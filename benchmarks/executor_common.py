@@ -106,14 +106,14 @@ async def bench(
 
 
 def cpu_seconds(*pids: int | None) -> float:
-    """User + system CPU used so far by these processes (all their threads)."""
+    """CPU used so far by these processes and their reaped children (the jobs themselves)."""
     total = 0
     for pid in pids:
         if pid is None:
             continue
         with open(f"/proc/{pid}/stat", "rb") as stat:
             fields = stat.read().rpartition(b")")[2].split()
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(field) for field in fields[11:15])  # utime stime cutime cstime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -133,8 +133,8 @@ async def alternate(
 ) -> tuple[Rounds, Rounds]:
     """Run ours and the baseline in turns (the machine's load drifts); their timings.
 
-    CPU is counted for this process plus ``helpers()`` (the fork server): unlike wall time,
-    it barely moves when other work shares the machine.
+    CPU is counted for this process plus ``helpers()`` (the fork server), with their reaped
+    children (the jobs): unlike wall time, it barely moves when other work shares the machine.
     """
     mine, base = Rounds([], []), Rounds([], [])
     for _ in range(rounds):
@@ -143,6 +143,12 @@ async def alternate(
             target.wall.append(await measure())
             target.cpu.append(cpu_seconds(os.getpid(), *extra()) - before)
     return mine, base
+
+
+def _duration(milliseconds: float) -> str:
+    if milliseconds >= 1:
+        return f"{milliseconds:.2f} ms"
+    return f"{milliseconds * 1000:.2f} µs"
 
 
 def report(label: str, unit: str, count: int, mine: Rounds, base: Rounds) -> None:
@@ -157,8 +163,7 @@ def report(label: str, unit: str, count: int, mine: Rounds, base: Rounds) -> Non
         + f") | baseline {base_rate:,.0f} {unit}/s (rounds: "
         + ", ".join(f"{count / t:,.0f}" for t in base.wall)
         + f") | ratio {ours_rate / base_rate:.2f}"
-        + f" | CPU ms per 1,000 {unit}: jobdeck {ours_cpu * 1000:,.0f}, baseline "
-        + f"{base_cpu * 1000:,.0f}"
+        + f" | CPU per {unit[:-1]}: jobdeck {_duration(ours_cpu)}, baseline {_duration(base_cpu)}"
     )
 
 

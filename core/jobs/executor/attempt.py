@@ -137,7 +137,7 @@ class Attempt:
         pipes = Pipes(self.sink, self.writer.poke, result=self._reports)
         try:
             if plan is not None:
-                process = await self._exec(plan, env, pipes)
+                process: ExecProcess | ForkProcess = spawn_exec(plan, env, *pipes.write_fds)
             else:
                 request = self._fork_request(env, parameters)
                 process = ForkProcess(await self.fork.spawn(request, pipes.write_fds))
@@ -158,22 +158,6 @@ class Attempt:
         self.pid = process.pid
         self.writer.spawned(Spawned(self.run.run_id, self.run.attempt, process.pid))
         return await self._watch(process, pipes)
-
-    async def _exec(
-        self, plan: ExecPlan, env: dict[str, str], pipes: Pipes
-    ) -> ExecProcess | ForkProcess:
-        """Exec the argv through the fork server; directly only when the server is down.
-
-        The owner (which hosts the TUI in embedded mode) then never forks, and its event loop
-        and database thread do not queue behind spawns for the interpreter lock.
-        """
-        request = {"argv": plan.argv, "cwd": plan.cwd, "env": env}
-        try:
-            return ForkProcess(await self.fork.spawn(request, pipes.write_fds, kind="exec"))
-        except ForkServerGone as exc:
-            if exc.sent:
-                raise
-            return spawn_exec(plan, env, *pipes.write_fds)
 
     def _fork_request(self, env: dict[str, str], parameters: dict[str, Any]) -> dict[str, Any]:
         run = self.run

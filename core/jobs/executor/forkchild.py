@@ -31,7 +31,7 @@ def load_runner(target: str) -> Callable[[JobContext], Any]:
     return runner
 
 
-def _become_job(fds: list[int], close: list[int], run_id: int) -> int:
+def _become_job(fds: list[int], close: list[int], run_id: int, server_pid: int) -> int:
     """Own session and group, default signals, stdio on the pipes; returns the result fd."""
     os.setsid()
     signal.set_wakeup_fd(-1)
@@ -53,6 +53,10 @@ def _become_job(fds: list[int], close: list[int], run_id: int) -> int:
             comm.write(comm_marker(run_id))
     except OSError:
         pass
+    if os.getppid() != server_pid:
+        # The server died before it could report this child: the executor already gave the
+        # attempt up, and kills what carries the marker. Never run the job unreported.
+        os._exit(INTERNAL_ERROR)
     # Fresh line-buffered text streams on the new fds, so output reaches the log as it comes.
     sys.stdout, sys.stderr = _line_stream(1), _line_stream(2)
     return keep
@@ -118,7 +122,7 @@ def child_main(request: dict[str, Any], fds: list[int], close: list[int]) -> NoR
     """Run one job in this freshly forked child and exit; never returns to the server loop."""
     code = INTERNAL_ERROR
     try:
-        result_fd = _become_job(fds, close, request["run_id"])
+        result_fd = _become_job(fds, close, request["run_id"], request["server_pid"])
         os.environ.clear()
         os.environ.update(request["env"])
         if request.get("cwd"):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.jobs.executor.environment import base_environment
-from core.jobs.executor.procs import SpawnFailed
 from core.jobs.executor.protocol import Decoder, ProtocolError, encode
 
 log = logging.getLogger("jobdeck.executor.forkserver")
@@ -91,11 +90,8 @@ class ForkServer:
         self._ready = loop.create_future()
         loop.add_reader(ours, self._on_readable)
 
-    async def spawn(
-        self, request: dict[str, Any], fds: list[int], *, kind: str = "spawn"
-    ) -> ForkedProcess:
-        """Start a child: ``spawn`` forks one running a job type's runner (fds: stdout,
-        stderr, result pipe); ``exec`` starts ``request["argv"]`` (fds: stdout, stderr)."""
+    async def spawn(self, request: dict[str, Any], fds: list[int]) -> ForkedProcess:
+        """Fork a child running ``request`` with ``fds`` as stdout, stderr and result pipe."""
         if self._sock is None:
             self.start()
         assert self._ready is not None
@@ -107,7 +103,7 @@ class ForkServer:
         request_id = self._next_id
         started: asyncio.Future[ForkedProcess] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = started
-        message = {**request, "t": kind, "id": request_id, "nfds": len(fds)}
+        message = {**request, "t": "spawn", "id": request_id, "nfds": len(fds)}
         await self._send(encode(message), fds)
         try:
             return await started
@@ -183,11 +179,7 @@ class ForkServer:
         elif kind == "failed":
             waiter = self._pending.pop(message["id"], None)
             if waiter is not None and not waiter.done():
-                error = str(message.get("error"))
-                if "exit_code" in message:
-                    waiter.set_exception(SpawnFailed(error, int(message["exit_code"])))
-                else:
-                    waiter.set_exception(ForkServerGone(error))
+                waiter.set_exception(ForkServerGone(str(message.get("error"))))
         elif kind == "log":
             log.error("fork server: %s", message.get("text"))
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import selectors
 import signal
 import socket
-import subprocess
 import sys
 import time
 import traceback
 from typing import Any
 
-from core.jobs.executor.procs import spawn_error
 from core.jobs.executor.protocol import Decoder, encode
 
 #: How often the server checks that its owner is still alive when nothing else happens.
@@ -33,10 +32,10 @@ class _Server:
         self.owner_pid = owner_pid
         self.grace = grace
         self.children: dict[int, int] = {}  # pid -> request id
-        self.popens: dict[int, subprocess.Popen[bytes]] = {}
         self.decoder = Decoder()
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.stopping = False
+        self.pid = os.getpid()
 
     def send(self, message: dict[str, Any]) -> None:
         try:
@@ -89,8 +88,6 @@ class _Server:
         for message, claimed in self.decoder.messages():
             if message.get("t") == "spawn":
                 self._spawn(message, claimed)
-            elif message.get("t") == "exec":
-                self._exec(message, claimed)
             else:
                 for fd in claimed:
                     os.close(fd)
@@ -106,36 +103,12 @@ class _Server:
         if pid == 0:
             from core.jobs.executor.forkchild import child_main
 
+            request["server_pid"] = self.pid
             child_main(request, fds, [self.sock.fileno(), self.wake_r, self.wake_w])
         for fd in fds:
             os.close(fd)
         self.children[pid] = request["id"]
         self.send({"t": "started", "id": request["id"], "pid": pid})
-
-    def _exec(self, request: dict[str, Any], fds: list[int]) -> None:
-        """Start an argv (shell jobs): vfork+exec here, so the owner never forks."""
-        argv, cwd = request["argv"], request.get("cwd")
-        try:
-            popen = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=fds[0],
-                stderr=fds[1],
-                cwd=cwd,
-                env=request["env"],
-                start_new_session=True,
-            )
-        except OSError as exc:
-            failure = spawn_error(exc, argv, cwd)
-            message = {"t": "failed", "id": request["id"], "error": str(failure)}
-            self.send({**message, "exit_code": failure.exit_code})
-            return
-        finally:
-            for fd in fds:
-                os.close(fd)
-        self.popens[popen.pid] = popen
-        self.children[popen.pid] = request["id"]
-        self.send({"t": "started", "id": request["id"], "pid": popen.pid})
 
     def _reap(self) -> None:
         while self.children:
@@ -151,9 +124,6 @@ class _Server:
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
-            popen = self.popens.pop(pid, None)
-            if popen is not None:  # reaped here, not by Popen: tell it, so it never tries
-                popen.returncode = os.waitstatus_to_exitcode(status)
             request_id = self.children.pop(pid, None)
             if request_id is not None:
                 self.send({"t": "exited", "id": request_id, "status": status})
@@ -206,6 +176,10 @@ def serve(sock_fd: int, owner_pid: int, grace: float) -> None:
     server = _Server(sock, owner_pid, grace)
     try:
         problems = _preload()
+        # Everything imported so far is shared with every child: keep the collector away
+        # from it, so a child does not copy (write to) those pages just by collecting.
+        gc.collect()
+        gc.freeze()
         # Start-up errors went to the owner's pipe; from now on nothing may write there.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)

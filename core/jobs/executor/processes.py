@@ -31,7 +31,7 @@ class JobProcess(Protocol):
 
 
 class ExecProcess:
-    """A direct child (shell jobs while the fork server is unavailable), watched by pidfd."""
+    """A direct child (shell jobs). Its exit is seen through a pidfd, before it is reaped."""
 
     def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         self.popen = popen
@@ -70,7 +70,7 @@ class ExecProcess:
 
 
 class ForkProcess:
-    """A child of the fork server (every job while it runs); the server reaps it and reports."""
+    """A child of the fork server (python, http, git jobs); the server reaps it and reports."""
 
     def __init__(self, child: ForkedProcess) -> None:
         self.child = child

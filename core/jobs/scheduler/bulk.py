@@ -1,4 +1,4 @@
-"""Bulk statements on the DBAPI cursor, for the scheduler's burst path.
+"""SQL helpers: bulk statements on the DBAPI cursor (the burst path), dialect upserts.
 
 Recording ten thousand occurrences means thirty thousand parameter sets. Through Core, each
 one goes through SQLAlchemy's per-row compilation and every column's bind processor, which
@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
@@ -149,3 +151,19 @@ _MISSING = _Missing()
 
 def _same(value: Any) -> Any:
     return value
+
+
+def insert_ignoring_duplicates(session: Session, table: Table) -> Any:
+    """A Core ``INSERT ... ON CONFLICT DO NOTHING`` for the session's dialect.
+
+    No conflict target: any unique key (including the partial index on scheduled runs) makes
+    a duplicate a no-op, which is what keeps a re-fire after a crash harmless (F4).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def rowcount(result: Any) -> int:
+    """Rows a DML statement touched (0 when the driver cannot tell)."""
+    return int(getattr(result, "rowcount", 0) or 0)

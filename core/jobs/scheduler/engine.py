@@ -124,13 +124,13 @@ class TickEngine:
             with contextlib.suppress(*StoreErrors):
                 floor = await asyncio.to_thread(self._latest_run)
         jump = self.clock_watch.observe(floor)
+        if jump is not None and jump > 0:  # a forward step is downtime: catch up (rules 2-3)
+            self._catching_up = True
         if not self.lease.holds():
             return TickReport(at=started, owner=False, clock_jump_seconds=jump)
         if jump is not None:
             with contextlib.suppress(*StoreErrors):
                 await asyncio.to_thread(self.clock_watch.record, jump)
-            if jump > 0:  # a forward step is downtime: catch up (rules 2-3)
-                self._catching_up = True
         catch_up = self._catching_up
         memo = FireMemo()
         totals: Counter[str] = Counter()

@@ -18,7 +18,7 @@ from sqlalchemy import case, delete, update
 from sqlmodel import Session
 
 from core.clock import Clock
-from core.jobs.scheduler.sql import insert_ignoring_duplicates, rowcount
+from core.jobs.scheduler.bulk import insert_ignoring_duplicates, rowcount
 from core.storage.database import Database
 from core.storage.tables import OwnerLease
 

@@ -21,11 +21,11 @@ from core.clock import Clock
 from core.errors import Conflict, ValidationFailed
 from core.jobs.audit import Actor, record
 from core.jobs.scheduler.batch import finalize
+from core.jobs.scheduler.bulk import insert_ignoring_duplicates
 from core.jobs.scheduler.lease import Lease
 from core.jobs.scheduler.occurrences import fires_between
 from core.jobs.scheduler.policy import MAINTENANCE, plan_due
 from core.jobs.scheduler.runrows import RunRows
-from core.jobs.scheduler.sql import insert_ignoring_duplicates
 from core.jobs.scheduler.state import (
     LEDGER,
     MAINTENANCE_KEY,

@@ -20,8 +20,8 @@ from sqlalchemy import delete, select
 
 from core.clock import Clock
 from core.jobs.audit import Actor, record
+from core.jobs.scheduler.bulk import rowcount
 from core.jobs.scheduler.reports import RetentionReport
-from core.jobs.scheduler.sql import rowcount
 from core.jobs.scheduler.state import LEDGER, RUNS, SCHEDULES
 from core.storage.database import Database
 from core.storage.tables import JobTemplate

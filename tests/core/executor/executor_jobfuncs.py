@@ -66,3 +66,10 @@ async def async_job(value: str) -> str:
 def loaded(names: list[str]) -> list[str]:
     """Which of ``names`` were imported before the job ran (inherited from the fork server)."""
     return [name for name in names if name in sys.modules]
+
+
+def mark_then_sleep(path: str) -> None:
+    """Appends a line to ``path`` (to count starts), then sleeps."""
+    with open(path, "a") as marks:
+        marks.write("started\n")
+    time.sleep(1000)

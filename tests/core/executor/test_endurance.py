@@ -62,7 +62,6 @@ async def test_many_short_jobs_leave_no_zombies_fds_or_memory_behind_f24(
     assert deck.zombie_children(server) == []
     assert abs(fd_count() - fds) <= 5
     assert rss_bytes() - rss < 64 * 1024 * 1024
-    # Every job ran as a child of the warm fork server, never of the owner.
     assert not [p for p in processes() if p.ppid == os.getpid() and p.comm == "true"]
 
 

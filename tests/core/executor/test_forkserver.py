@@ -39,14 +39,22 @@ async def test_a_dead_fork_server_loses_its_runs_and_is_restarted(deck: Any) -> 
     assert "the fork server died while the job ran" in run.error_message
     await deck.wait_until(lambda: deck.group_alive(run.pgid), lambda alive: not alive, 10)
 
-    second = deck.run(deck.shell(["echo", "after the crash"]))
+    second = deck.run(
+        deck.template(
+            "python",
+            {
+                "callable": "executor_jobfuncs:add",
+                "kwargs": {"a": 1, "b": 2},
+                "python_path": [FUNCS],
+            },
+        )
+    )
     executor.wake()
-    assert (await deck.wait_for(second)).status == "completed"
-    assert deck.log(second) == "after the crash\n"
+    assert (await deck.wait_for(second)).result == 3
     assert executor.snapshot().fork_server_pid not in (None, old_server)
 
 
-async def test_shell_jobs_run_directly_when_the_fork_server_is_unavailable(
+async def test_shell_jobs_need_no_fork_server_and_python_jobs_say_it_is_missing(
     deck: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def unavailable(self: ForkServer, *args: Any, **kwargs: Any) -> Any:
@@ -68,41 +76,36 @@ async def test_shell_jobs_run_directly_when_the_fork_server_is_unavailable(
     run = deck.get(shell)
     assert (run.status, run.exit_code) == ("failed", 2)
     assert deck.log(shell, "stdout") == "direct 1\n"
-    assert direct == [run.pid]
+    assert direct == [run.pid]  # spawned by the owner itself, reaped through its pidfd
+    assert deck.zombie_children() == []
     python_run = deck.get(python)
     assert python_run.status == "failed"
     assert python_run.error_message == "the fork server is unavailable: not today"
 
 
-async def test_a_direct_child_is_killed_with_its_tree_on_timeout(
-    sqlite_deck: Any, monkeypatch: pytest.MonkeyPatch
+async def test_the_fork_server_exits_and_kills_its_jobs_when_its_owner_goes(
+    deck: Any, tmp_path: Path
 ) -> None:
-    deck = sqlite_deck
-
-    async def unavailable(self: ForkServer, *args: Any, **kwargs: Any) -> Any:
-        raise ForkServerGone("not today")
-
-    monkeypatch.setattr(ForkServer, "spawn", unavailable)
-    run_id = deck.run(deck.shell(["sh", "-c", "sleep 1000 & sleep 1000 & wait"], timeout_seconds=1))
-    await deck.started()
-    run = await deck.wait_for(run_id)
-    assert run.status == "timed_out"
-    assert not deck.group_alive(run.pgid)
-    assert deck.zombie_children() == []
-
-
-async def test_the_fork_server_exits_and_kills_its_jobs_when_its_owner_goes(deck: Any) -> None:
     server = ForkServer(grace=1.0)
     server.start()
     read_fd, write_fd = os.pipe()
-    child = await server.spawn(
-        {"argv": ["sleep", "1000"], "cwd": None, "env": dict(os.environ)},
-        [write_fd, write_fd],
-        kind="exec",
-    )
+    request = {
+        "run_id": 1,
+        "attempt": 1,
+        "job_type": "python",
+        "config": {"callable": "executor_jobfuncs:sleeper", "python_path": [FUNCS]},
+        "parameters": {"seconds": 1000},
+        "env": dict(os.environ),
+        "scheduled_for": "2026-03-02T08:00:00Z",
+        "job_name": "sleeper",
+        "template_name": None,
+        "home": str(tmp_path),
+    }
+    child = await server.spawn(request, [write_fd, write_fd, write_fd])
     os.close(write_fd)
     server_pid = server.pid
-    assert deck.group_alive(child.pid)
+    # The child makes its own group first thing; give it that instant.
+    await deck.wait_until(lambda: deck.group_alive(child.pid), bool, 10)
     await server.stop()  # closing the socket is what an owner's death looks like
     await deck.wait_until(lambda: deck.group_alive(child.pid), lambda alive: not alive, 10)
     with pytest.raises(ProcessLookupError):
@@ -175,7 +178,15 @@ async def test_a_server_dying_while_starting_a_job_never_runs_it_twice(
         original(self, message)
 
     monkeypatch.setattr(ForkServer, "_dispatch", die_before_reporting)
-    run_id = deck.run(deck.shell(f"echo started >> {marks}; sleep 1000"))
+    template = deck.template(
+        "python",
+        {
+            "callable": "executor_jobfuncs:mark_then_sleep",
+            "kwargs": {"path": str(marks)},
+            "python_path": [FUNCS],
+        },
+    )
+    run_id = deck.run(template)
     await deck.started()
     run = await deck.wait_for(run_id)
     assert run.status == "lost"

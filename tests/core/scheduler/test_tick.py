@@ -253,3 +253,36 @@ async def test_ticks_in_a_window_respect_start_and_end(world: World) -> None:
 
 def test_start_is_in_utc() -> None:
     assert START.tzinfo is UTC
+
+
+async def test_an_existing_scheduled_run_is_reused_not_duplicated(world: World) -> None:
+    # Its ledger row went with old history, say: the key still has its one scheduled run.
+    schedule = world.every_minute(overlap="allow", overlap_max=5)
+    other = world.every_minute("other")
+    due = START + timedelta(minutes=1)
+    with world.db.write() as session:
+        template = session.get(JobTemplate, 1)
+        assert template is not None
+        row = JobSchedule.model_validate(world.schedule_row(schedule.id).model_dump())
+        existing = new_run(
+            template=template,
+            schedule=row,
+            triggered_by="schedule",
+            scheduled_for=due,
+            now=START,
+            parameters={},
+            executed_by=None,
+        )
+        existing.status = "completed"
+        session.add(existing)
+        session.flush()
+        existing_id = existing.id
+    report = await world.advance(MINUTE)
+    assert report.count("ran") == 2
+    [row_a] = world.ledger(schedule.id)
+    assert row_a.run_id == existing_id
+    assert len(world.runs(schedule.id)) == 1
+    [row_b] = world.ledger(other.id)
+    assert row_b.run_id is not None and row_b.run_id != existing_id
+    assert set(report.run_ids) == {row_b.run_id}
+    world.assert_complete(schedule.id, other.id)
