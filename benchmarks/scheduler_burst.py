@@ -312,6 +312,14 @@ def summary(name: str, samples: list[Sample]) -> tuple[float, float, float]:
     return p50, p99, stall
 
 
+async def idle_stall(seconds: float) -> float:
+    """The stall meter with nothing else running: what the machine itself adds."""
+    meter = StallMeter()
+    meter.start()
+    await asyncio.sleep(seconds)
+    return await meter.stop()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--schedules", type=int, default=10_000)
@@ -330,6 +338,8 @@ async def main() -> None:
         ours = await jobdeck_burst(db, args.schedules, args.repeat)
         db.dispose()
         floor = raw_floor(Path(tmp) / "burst.db", args.schedules, args.repeat)
+    idle = await idle_stall(5.0)
+    print(f"idle event loop, 5 s, nothing else running: worst stall {idle * 1000:.1f} ms")
     print("APScheduler 3 AsyncIOScheduler, in memory, no-op coroutines:")
     theirs = await apscheduler_burst(args.schedules, args.repeat)
     print()

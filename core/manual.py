@@ -38,6 +38,7 @@ async def execute_here(settings: Settings, run_id: int, *, poll: float = 0.2) ->
                 kill_grace_seconds=settings.executor.kill_grace_seconds,
                 max_log_bytes=settings.executor.max_log_bytes,
                 heartbeat_seconds=settings.scheduler.heartbeat_seconds,
+                home=settings.home,
                 only_run_ids=frozenset({run_id}),
             ),
             owner_id=identity.owner_id,

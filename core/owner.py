@@ -77,6 +77,7 @@ class Owner:
                 kill_grace_seconds=settings.executor.kill_grace_seconds,
                 max_log_bytes=settings.executor.max_log_bytes,
                 heartbeat_seconds=settings.scheduler.heartbeat_seconds,
+                home=settings.home,
             ),
             owner_id=self.identity.owner_id,
             secrets=secrets,

@@ -16,7 +16,7 @@ def make_template(name: str = "backup", **overrides: Any) -> JobTemplate:
     values: dict[str, Any] = {
         "name": name,
         "job_type": "shell",
-        "config": {"argv": ["true"]},
+        "config": {"command": ["true"]},
         "created_at": T0,
         "updated_at": T0,
     }

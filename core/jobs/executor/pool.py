@@ -92,6 +92,8 @@ class RunPool:
                 pid=entry.attempt.pid,
             )
             for run_id, entry in sorted(self.active.items())
+            # A finishing run's process is gone and its slot already free (see _run).
+            if not entry.finishing
         )
 
     # -- claiming (the writer calls reserve/claim/claimed around each batch of finishes) --------

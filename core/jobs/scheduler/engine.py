@@ -151,6 +151,9 @@ class TickEngine:
         except LeaseLost:
             log.error("lease lost: this process stops firing until it holds it again")
             lease_lost = True
+            # Someone else owned the database meanwhile: if this process gets the lease back,
+            # its first tick treats the gap as downtime.
+            self._catching_up = True
         except StoreErrors as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.warning("scheduler tick failed (will retry): %s", error)
