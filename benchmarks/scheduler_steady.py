@@ -177,6 +177,11 @@ async def main() -> None:
         f"{args.schedules} schedules, one a minute each, spread over the minute; "
         f"{args.seconds:.0f} s each, the first 10 s not counted"
     )
+    meter = StallMeter()
+    meter.start()
+    await asyncio.sleep(5.0)
+    idle = await meter.stop()
+    print(f"idle event loop, 5 s, nothing else running: worst stall {idle * 1000:.1f} ms")
     ours, our_stall = await jobdeck_steady(args.schedules, args.seconds)
     theirs, their_stall = await apscheduler_steady(args.schedules, args.seconds)
     print()
