@@ -6,60 +6,53 @@ import asyncio
 import contextlib
 import socket
 
-from core.backend.factory import open_database
+from core.backend.local import LocalBackend
+from core.backend.protocol import Backend
+from core.backend.views import TERMINAL_STATUSES
 from core.clock import SystemClock
 from core.jobs.executor import ExecutorConfig, LocalExecutor
 from core.owner import OwnerIdentity, live_owner
 from core.settings.config import Settings
 from core.settings.secrets import SecretBox
-from core.storage.database import Database
-from core.storage.tables import JobRun
-
-TERMINAL = ("completed", "failed", "cancelled", "timed_out", "lost")
 
 
-async def execute_here(settings: Settings, run_id: int, *, poll: float = 0.2) -> bool:
-    """Execute ``run_id`` here unless a live owner will (then return False at once).
+async def execute_here(
+    backend: Backend, settings: Settings, run_id: int, *, poll: float = 0.2
+) -> bool:
+    """Execute ``run_id`` here unless a live owner (or a remote backend) will; False then.
 
     Only this run is claimed: other pending runs wait for an owner. If an owner starts
     meanwhile, the atomic claim decides who runs it; this process then just waits.
     """
-    db = await asyncio.to_thread(open_database, settings)
+    if not isinstance(backend, LocalBackend):
+        return False
+    db = backend.db
+    if await asyncio.to_thread(live_owner, db):
+        return False
+    identity = OwnerIdentity.new()
+    executor = LocalExecutor(
+        db,
+        clock=SystemClock(),
+        config=ExecutorConfig(
+            name=f"cli@{socket.gethostname()}",
+            slots=1,
+            kill_grace_seconds=settings.executor.kill_grace_seconds,
+            max_log_bytes=settings.executor.max_log_bytes,
+            heartbeat_seconds=settings.scheduler.heartbeat_seconds,
+            home=settings.home,
+            only_run_ids=frozenset({run_id}),
+        ),
+        owner_id=identity.owner_id,
+        secrets=SecretBox(settings.resolved_secret_key_file()),
+    )
+    await executor.start()
     try:
-        if await asyncio.to_thread(live_owner, db):
-            return False
-        identity = OwnerIdentity.new()
-        executor = LocalExecutor(
-            db,
-            clock=SystemClock(),
-            config=ExecutorConfig(
-                name=f"cli@{socket.gethostname()}",
-                slots=1,
-                kill_grace_seconds=settings.executor.kill_grace_seconds,
-                max_log_bytes=settings.executor.max_log_bytes,
-                heartbeat_seconds=settings.scheduler.heartbeat_seconds,
-                home=settings.home,
-                only_run_ids=frozenset({run_id}),
-            ),
-            owner_id=identity.owner_id,
-            secrets=SecretBox(settings.resolved_secret_key_file()),
-        )
-        await executor.start()
-        try:
-            while True:
-                # The database is the truth: another owner may have claimed the run.
-                if await asyncio.to_thread(_status, db, run_id) in TERMINAL:
-                    break
-                await asyncio.sleep(poll)
-        finally:
-            with contextlib.suppress(Exception):
-                await executor.stop(settings.executor.kill_grace_seconds, "the CLI stopped")
-        return True
+        while True:
+            # The database is the truth: another owner may have claimed the run.
+            if (await backend.get_run(run_id)).status in TERMINAL_STATUSES:
+                break
+            await asyncio.sleep(poll)
     finally:
-        await asyncio.to_thread(db.dispose)
-
-
-def _status(db: Database, run_id: int) -> str:
-    with db.read() as session:
-        run = session.get(JobRun, run_id)
-        return run.status if run else "lost"
+        with contextlib.suppress(Exception):
+            await executor.stop(settings.executor.kill_grace_seconds, "the CLI stopped")
+    return True

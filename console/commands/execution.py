@@ -10,10 +10,9 @@ from typing import Any
 from console.commands import Context, Subparsers, add_verb
 from console.commands.options import param_values
 from console.commands.output import clean, emit, print_json, table, when
-from core.backend.views import LogChunkView, RunView
+from core.backend.views import TERMINAL_STATUSES, LogChunkView, RunView
 from core.jobs.durations import parse_duration
 
-TERMINAL = ("completed", "failed", "cancelled", "timed_out", "lost")
 POLL_SECONDS = 0.3
 
 
@@ -83,18 +82,18 @@ async def run_template(ctx: Context, args: argparse.Namespace) -> int:
 
 async def _execute_here(ctx: Context, run_id: int) -> bool:
     """With no live owner, run it in this process (True); with one, the owner runs it."""
-    if ctx.settings is None or not ctx.backend.capabilities.name.startswith("local"):
+    if ctx.settings is None:
         return False
     from core.manual import execute_here
 
-    return await execute_here(ctx.settings, run_id)
+    return await execute_here(ctx.backend, ctx.settings, run_id)
 
 
 async def wait_for_end(ctx: Context, run_id: int) -> RunView:
     """Poll until the run has ended."""
     while True:
         run = await ctx.backend.get_run(run_id)
-        if run.status in TERMINAL:
+        if run.status in TERMINAL_STATUSES:
             return run
         await asyncio.sleep(POLL_SECONDS)
 

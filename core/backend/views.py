@@ -20,6 +20,8 @@ RUN_STATUSES: tuple[str, ...] = (
     "lost",
 )
 ACTIVE_STATUSES: tuple[str, ...] = ("pending", "running")
+#: A run in one of these has ended for good.
+TERMINAL_STATUSES: tuple[str, ...] = ("completed", "failed", "cancelled", "timed_out", "lost")
 TriggeredBy = Literal["schedule", "manual", "retry", "backfill", "api", "system"]
 TRIGGERS: tuple[str, ...] = ("schedule", "manual", "retry", "backfill", "api", "system")
 ScheduleType = Literal["cron", "interval", "once", "hourly", "daily", "weekly", "monthly"]

@@ -23,6 +23,7 @@ from core.jobs.audit import Actor, record
 from core.jobs.execution.records import new_run, run_parameters
 from core.jobs.runs import RunService
 from core.jobs.schedules import load_schedule
+from core.jobs.system_state import maintenance
 from core.jobs.templates import load_template
 from core.settings.secrets import SecretBox
 from core.storage.database import Database
@@ -33,20 +34,14 @@ from core.storage.tables import (
     JobTemplate,
     Occurrence,
     RunLogChunk,
-    SystemState,
     Worker,
 )
-
-MAINTENANCE_KEY = "maintenance"
 
 
 def maintenance_reason(session: Session) -> str | None:
     """Why the backend is paused for maintenance, or None when it is not."""
-    state = session.get(SystemState, MAINTENANCE_KEY)
-    if state is None or not state.value:
-        return None
-    value = state.value
-    return str(value.get("reason") or "paused") if isinstance(value, dict) else str(value)
+    switch = maintenance(session)
+    return None if switch is None else str(switch.get("reason") or "paused")
 
 
 class RunActions:
@@ -154,16 +149,7 @@ class RunActions:
             schedule = (
                 session.get(JobSchedule, old.job_schedule_id) if old.job_schedule_id else None
             )
-            run = new_run(
-                template=template,
-                schedule=schedule,
-                triggered_by="retry",
-                scheduled_for=old.scheduled_for,
-                now=now,
-                parameters=dict(old.parameters),
-                executed_by=self.actor.name,
-                retry_of_run_id=old.id,
-            )
+            run = rules.retry_row(old, template, schedule, now, self.actor.name)
             session.add(run)
             session.flush()
             record(
@@ -207,13 +193,7 @@ class RunActions:
                     .limit(limit)
                 )
             )
-        chunks = tuple(rules.chunk_view(row) for row in rows)
-        return LogPage(
-            run_id=run_id,
-            chunks=chunks,
-            next_seq=chunks[-1].seq if chunks else after_seq,
-            finished=run.status in rules.TERMINAL_STATUSES and len(rows) < limit,
-        )
+        return rules.log_page(run, rows, after_seq, limit)
 
     def occurrences(
         self, schedule: int | str | None = None, limit: int = 200

@@ -6,23 +6,26 @@ from datetime import datetime
 
 from core.backend.views import (
     ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
     AttemptView,
     LogChunkView,
+    LogPage,
     OccurrenceView,
     WorkerView,
 )
 from core.errors import Conflict, ValidationFailed
+from core.jobs.execution.records import new_run
 from core.jobs.types import lookup_job_type
 from core.storage.tables import (
     JobRun,
     JobRunAttempt,
+    JobSchedule,
     JobTemplate,
     Occurrence,
     RunLogChunk,
     Worker,
 )
 
-TERMINAL_STATUSES = ("completed", "failed", "cancelled", "timed_out", "lost")
 MANUAL_TRIGGERS = ("manual", "api", "backfill", "system")
 MAX_LOG_PAGE = 5000
 
@@ -83,6 +86,26 @@ def check_retry(run: JobRun) -> None:
         raise Conflict(f"run {run.id}'s template was deleted; there is nothing to retry")
 
 
+def retry_row(
+    old: JobRun,
+    template: JobTemplate,
+    schedule: JobSchedule | None,
+    now: datetime,
+    executed_by: str,
+) -> JobRun:
+    """The new pending run retrying ``old``: same parameters, the template as it is now."""
+    return new_run(
+        template=template,
+        schedule=schedule,
+        triggered_by="retry",
+        scheduled_for=old.scheduled_for,
+        now=now,
+        parameters=dict(old.parameters),
+        executed_by=executed_by,
+        retry_of_run_id=old.id,
+    )
+
+
 def attempt_view(row: JobRunAttempt) -> AttemptView:
     """The view of an attempt row."""
     return AttemptView.model_validate(row.model_dump(exclude={"id", "run_id"}))
@@ -105,6 +128,21 @@ def worker_view(row: Worker) -> WorkerView:
     data = row.model_dump(exclude={"id", "owner_id"})
     data["queues"] = tuple(data["queues"])
     return WorkerView.model_validate(data)
+
+
+def log_page(run: JobRun, rows: list[RunLogChunk], after_seq: int, limit: int) -> LogPage:
+    """A page of a run's log: ``rows`` are the chunks after ``after_seq``, at most ``limit``.
+
+    ``finished`` once the run has ended and this page reached the end of its log.
+    """
+    assert run.id is not None
+    chunks = tuple(chunk_view(row) for row in rows)
+    return LogPage(
+        run_id=run.id,
+        chunks=chunks,
+        next_seq=chunks[-1].seq if chunks else after_seq,
+        finished=run.status in TERMINAL_STATUSES and len(rows) < limit,
+    )
 
 
 def check_log_page(after_seq: int, limit: int) -> None:

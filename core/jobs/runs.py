@@ -130,6 +130,20 @@ def to_view(
     return RunView(**data, schedule_name=schedule_name, template_name=template_name)
 
 
+def cleanup_filter(older_than_days: int, now: datetime) -> RunFilter:
+    """The filter of finished runs queued more than N days before ``now``."""
+    if not 1 <= older_than_days <= 36500:
+        raise ValidationFailed("days", f"{older_than_days} is outside 1..36500")
+    return RunFilter(before=now - timedelta(days=older_than_days))
+
+
+def check_clear_filter(run_filter: RunFilter) -> None:
+    """Pending and running runs are never cleared."""
+    for status in run_filter.status:
+        if status in ACTIVE_STATUSES:
+            raise ValidationFailed("status", f"{status} runs are never cleared; cancel them first")
+
+
 class RunService:
     """Run history reads and clean-up; every delete is audited."""
 
@@ -215,18 +229,12 @@ class RunService:
 
     def cleanup(self, older_than_days: int) -> int:
         """Delete finished runs queued more than N days ago; returns how many."""
-        if not 1 <= older_than_days <= 36500:
-            raise ValidationFailed("days", f"{older_than_days} is outside 1..36500")
-        cutoff = self.clock.now() - timedelta(days=older_than_days)
-        return self._clear(RunFilter(before=cutoff), f"cleanup older than {older_than_days} days")
+        cutoff = cleanup_filter(older_than_days, self.clock.now())
+        return self._clear(cutoff, f"cleanup older than {older_than_days} days")
 
     def clear(self, run_filter: RunFilter) -> int:
         """Delete finished runs matching the filter (never pending or running ones)."""
-        for status in run_filter.status:
-            if status in ACTIVE_STATUSES:
-                raise ValidationFailed(
-                    "status", f"{status} runs are never cleared; cancel them first"
-                )
+        check_clear_filter(run_filter)
         return self._clear(run_filter, "clear by filter")
 
     def _clear(self, run_filter: RunFilter, why: str) -> int:

@@ -5,36 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.backend.inputs import TIMING_FIELDS, SchedulePatch, ScheduleSpec
+from core.backend.inputs import SchedulePatch, ScheduleSpec
 from core.backend.views import DeleteReport, FireTimeView, ScheduleView
 from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.jobs import rules
 from core.jobs.audit import Actor, record
-from core.jobs.parameters import MASK, ParameterSpec
+from core.jobs.parameters import MASK
+from core.jobs.schedule_rules import (
+    Sealer,
+    activation_changes,
+    build_timing,
+    check_clearable,
+    new_schedule_fields,
+    schedule_changes,
+    timing_of,
+)
 from core.jobs.templates import load_template, parse_ref
-from core.jobs.timing import Timing, describe, next_fire_time, preview, validate_timing
+from core.jobs.timing import Timing, describe, preview
 from core.settings.secrets import SecretBox, is_sealed
 from core.storage.database import Database
 from core.storage.tables import JobRun, JobSchedule, JobTemplate
 
-_POLICY_FIELDS = (
-    "start_deadline_seconds",
-    "catchup",
-    "catchup_cap",
-    "catchup_window_seconds",
-    "overlap",
-    "overlap_max",
-    "replace_grace_seconds",
-    "jitter",
-    "jitter_seconds",
-)
-_CLEARABLE = ("start_at", "end_at")
 MAX_PREVIEW = 1000
 
 
@@ -48,32 +43,6 @@ def load_schedule(session: Session, ref: int | str) -> JobSchedule:
     if row is None:
         raise NotFound("schedule", ref)
     return row
-
-
-def build_timing(fields: dict[str, Any], anchor: datetime) -> Timing:
-    """A validated Timing from schedule fields; errors name the schedule field."""
-    data = {name: fields.get(name) for name in (*TIMING_FIELDS, "timezone", "start_at", "end_at")}
-    # Whole seconds: an interval counted from a creation time with microseconds would fire at
-    # odd instants such as 02:32:26.874661.
-    data["anchor_at"] = fields.get("start_at") or anchor.replace(microsecond=0)
-    try:
-        timing = Timing(**data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(part) for part in error["loc"]) or "timing"
-        message = str(error.get("ctx", {}).get("error") or error["msg"])
-        raise ValidationFailed(loc, message) from None
-    return validate_timing(timing)
-
-
-def _normalised(timing: Timing) -> dict[str, Any]:
-    """Timing fields in their canonical form (e.g. "9:05" stored as "09:05")."""
-    return {"time_of_day": timing.time_of_day, "cron_expression": timing.cron_expression}
-
-
-def timing_of(row: JobSchedule) -> Timing:
-    """The Timing a stored schedule fires by."""
-    return build_timing(row.model_dump(), row.created_at)
 
 
 def _masked(values: dict[str, Any]) -> dict[str, Any]:
@@ -203,29 +172,24 @@ class ScheduleService:
         """Validate and store a schedule, computing its next run."""
         name = rules.check_name(spec.job_identifier, "job_identifier")
         now = self.clock.now()
-        fields = spec.model_dump(exclude={"template", "job_identifier"})
-        fields["timezone"] = spec.timezone or self.default_zone
-        self._check_policies(fields)
-        timing = build_timing(fields, now)
-        fields.update(_normalised(timing))
-        self._check_once_in_future(timing, now)
         try:
             with self.db.write() as session:
                 template = load_template(session, spec.template)
-                fields["job_parameters"] = self._check_overrides(template, spec.job_parameters)
-                if session.exec(
-                    select(JobSchedule.id).where(JobSchedule.job_identifier == name)
-                ).first():
-                    raise Conflict(f"a schedule named {name!r} already exists")
+                fields = new_schedule_fields(
+                    spec,
+                    template=template,
+                    default_zone=self.default_zone,
+                    now=now,
+                    seal=self._seal,
+                )
+                self._ensure_name_free(session, name)
                 row = JobSchedule(
                     job_identifier=name,
-                    job_template_id=template.id or 0,
                     owner=self.actor.name,
                     created_at=now,
                     updated_at=now,
                     **fields,
                 )
-                row.next_run = self._next_run(row, timing, now)
                 session.add(row)
                 session.flush()
                 record(
@@ -244,59 +208,22 @@ class ScheduleService:
 
     def update(self, ref: int | str, patch: SchedulePatch) -> ScheduleView:
         """Apply a patch; timing changes are re-validated and next_run recomputed."""
-        for name in patch.clear:
-            if name not in _CLEARABLE:
-                raise ValidationFailed(
-                    "clear", f"{name!r} cannot be cleared ({', '.join(_CLEARABLE)})"
-                )
+        check_clearable(patch)
         now = self.clock.now()
         with self.db.write() as session:
             row = load_schedule(session, ref)
             before = snapshot(row)
-            changes = patch.model_dump(exclude_none=True, exclude={"clear", "template"})
-            if "job_identifier" in changes:
-                changes["job_identifier"] = rules.check_name(
-                    changes["job_identifier"], "job_identifier"
-                )
-                if (
-                    changes["job_identifier"] != row.job_identifier
-                    and session.exec(
-                        select(JobSchedule.id).where(
-                            JobSchedule.job_identifier == changes["job_identifier"]
-                        )
-                    ).first()
-                ):
-                    raise Conflict(f"a schedule named {changes['job_identifier']!r} already exists")
-            merged = row.model_dump()
-            if "schedule_type" in changes:
-                for name in TIMING_FIELDS:
-                    merged[name] = None
-            merged.update(changes)
-            for name in patch.clear:
-                merged[name] = changes[name] = None
-            template = session.get(JobTemplate, row.job_template_id)
-            if patch.template is not None:
-                template = load_template(session, patch.template)
-                changes["job_template_id"] = template.id
-            assert template is not None
-            if patch.job_parameters is not None or patch.template is not None:
-                changes["job_parameters"] = self._check_overrides(
-                    template, merged.get("job_parameters") or {}, row.job_parameters
-                )
-            self._check_policies(merged)
-            timing = build_timing(merged, row.created_at)
-            if {"run_at", "schedule_type"} & set(changes):
-                self._check_once_in_future(timing, now)
-            for key, value in _normalised(timing).items():
-                if merged.get(key) != value:
-                    merged[key] = changes[key] = value
-            if "schedule_type" in changes:
-                for name in TIMING_FIELDS:
-                    setattr(row, name, merged[name])
+            template = (
+                load_template(session, patch.template)
+                if patch.template is not None
+                else session.get(JobTemplate, row.job_template_id)
+            )
+            assert template is not None  # the foreign key guarantees it
+            changes = schedule_changes(row, patch, template=template, now=now, seal=self._seal)
+            if changes.get("job_identifier", row.job_identifier) != row.job_identifier:
+                self._ensure_name_free(session, changes["job_identifier"])
             for key, value in changes.items():
                 setattr(row, key, value)
-            row.updated_at = now
-            row.next_run = self._next_run(row, timing, now)
             session.add(row)
             record(
                 session,
@@ -316,11 +243,10 @@ class ScheduleService:
         now = self.clock.now()
         with self.db.write() as session:
             row = load_schedule(session, ref)
-            if row.is_active != active:
-                row.is_active = active
-                row.paused_at = None if active else now
-                row.updated_at = now
-                row.next_run = self._next_run(row, timing_of(row), now)
+            changes = activation_changes(row, active, now)
+            if changes:
+                for key, value in changes.items():
+                    setattr(row, key, value)
                 session.add(row)
                 record(
                     session,
@@ -352,59 +278,10 @@ class ScheduleService:
 
     # helpers -------------------------------------------------------------------------------
 
-    def _next_run(self, row: JobSchedule, timing: Timing, now: datetime) -> datetime | None:
-        if not row.is_active:
-            return None
-        upcoming = next_fire_time(timing, now)
-        if upcoming is None:
-            # An active schedule that can never fire again is a mistake worth stopping.
-            if row.schedule_type == "once":
-                raise ValidationFailed(
-                    "run_at", f"{timing.run_at} is in the past; it would never run"
-                )
-            raise ValidationFailed(
-                "end_at", f"the window ended at {timing.end_at}; it would never run"
-            )
-        return upcoming
+    @property
+    def _seal(self) -> Sealer | None:
+        return self.secrets.seal if self.secrets else None
 
-    def _check_policies(self, fields: dict[str, Any]) -> None:
-        rules.check_schedule_policies(
-            **{name: fields[name] for name in _POLICY_FIELDS if name not in ("catchup", "overlap")}
-        )
-
-    def _check_overrides(
-        self,
-        template: JobTemplate,
-        overrides: dict[str, Any],
-        stored: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Typed overrides; secret ones sealed; a masked value sent back keeps the stored one."""
-        specs = [ParameterSpec.model_validate(p) for p in template.parameters]
-        kept = stored or {}
-        incoming = {k: kept.get(k) if v == MASK else v for k, v in overrides.items()}
-        checked = rules.check_overrides(specs, incoming)
-        for spec in specs:
-            value = checked.get(spec.name)
-            if spec.secret and value is not None and not is_sealed(value):
-                if self.secrets is None:
-                    raise ValidationFailed(
-                        f"job_parameters.{spec.name}", "secret values need the secret key store"
-                    )
-                checked[spec.name] = self.secrets.seal(str(value))
-        return checked
-
-    def _check_once_in_future(self, timing: Timing, now: datetime) -> None:
-        """A one-shot schedule in the past would never run, enabled or not."""
-        if timing.schedule_type == "once" and timing.run_at is not None and timing.run_at <= now:
-            raise ValidationFailed("run_at", f"{timing.run_at} is in the past; it would never run")
-
-
-def count_by_template(session: Session) -> dict[int, int]:
-    """How many schedules each template has."""
-    return dict(
-        session.exec(
-            select(JobSchedule.job_template_id, func.count()).group_by(
-                col(JobSchedule.job_template_id)
-            )
-        ).all()
-    )
+    def _ensure_name_free(self, session: Session, name: str) -> None:
+        if session.exec(select(JobSchedule.id).where(JobSchedule.job_identifier == name)).first():
+            raise Conflict(f"a schedule named {name!r} already exists")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func
@@ -11,16 +13,21 @@ from sqlmodel import Session, col, select
 from core.backend.inputs import TemplatePatch, TemplateSpec
 from core.backend.views import DeleteReport, TemplateRevisionView, TemplateView
 from core.clock import Clock
-from core.errors import Conflict, NotFound, ValidationFailed
-from core.jobs import rules
+from core.errors import Conflict, NotFound
 from core.jobs.audit import Actor, record
 from core.jobs.parameters import MASK, ParameterSpec
+from core.jobs.template_rules import (
+    Sealer,
+    check_clearable,
+    check_deletable,
+    copy_spec,
+    new_template_fields,
+    template_changes,
+)
 from core.jobs.types import lookup_job_type
-from core.settings.secrets import SecretBox, is_sealed
+from core.settings.secrets import SecretBox
 from core.storage.database import Database
 from core.storage.tables import JobRun, JobSchedule, JobTemplate, JobTemplateRevision
-
-_CLEARABLE = ("timeout_seconds", "deadline_seconds", "description", "overlap")
 
 
 def parse_ref(ref: int | str) -> int | str:
@@ -117,21 +124,6 @@ class TemplateService:
         self.actor = actor
         self.secrets = secrets
 
-    def _stored_parameters(self, params: list[ParameterSpec]) -> list[dict[str, Any]]:
-        """Parameters as stored: secret defaults encrypted, never in clear text."""
-        stored = []
-        for spec in params:
-            data = spec.model_dump(mode="json")
-            if spec.secret and spec.default is not None and not is_sealed(spec.default):
-                if self.secrets is None:
-                    raise ValidationFailed(
-                        f"parameters.{spec.name}.default",
-                        "secret defaults need the secret key store, which this backend lacks",
-                    )
-                data["default"] = self.secrets.seal(str(spec.default))
-            stored.append(data)
-        return stored
-
     # reads ---------------------------------------------------------------------------------
 
     def get(self, ref: int | str) -> TemplateView:
@@ -204,41 +196,15 @@ class TemplateService:
 
     def create(self, spec: TemplateSpec) -> TemplateView:
         """Validate and store a new template at revision 1."""
-        name = rules.check_name(spec.name)
-        rules.check_job_type(spec.job_type)
-        config = rules.check_config(spec.job_type, spec.config)
-        params = rules.check_parameters(spec.parameters)
-        rules.check_policies(
-            timeout_seconds=spec.timeout_seconds,
-            deadline_seconds=spec.deadline_seconds,
-            retries=spec.retries,
-            retry_delay_seconds=spec.retry_delay_seconds,
-        )
+        fields = new_template_fields(spec, self._seal)
         now = self.clock.now()
         row = JobTemplate(
-            name=name,
-            job_type=spec.job_type,
-            description=spec.description,
-            config=config,
-            parameters=self._stored_parameters(params),
-            tags=rules.check_tags(spec.tags),
-            timeout_seconds=spec.timeout_seconds,
-            deadline_seconds=spec.deadline_seconds,
-            retries=spec.retries,
-            retry_backoff=spec.retry_backoff,
-            retry_delay_seconds=spec.retry_delay_seconds,
-            overlap=spec.overlap,
-            is_global=spec.is_global,
-            owner=self.actor.name,
-            revision=1,
-            created_at=now,
-            updated_at=now,
+            owner=self.actor.name, revision=1, created_at=now, updated_at=now, **fields
         )
-        with self._unique_name(name), self.db.write() as session:
-            self._ensure_name_free(session, name)
+        with self._unique_name(row.name), self.db.write() as session:
+            self._ensure_name_free(session, row.name)
             session.add(row)
             session.flush()
-            assert row.id is not None
             self._keep_revision(session, row)
             record(
                 session,
@@ -247,53 +213,20 @@ class TemplateService:
                 "template.create",
                 "template",
                 row.id,
-                name,
+                row.name,
                 after=snapshot(row),
             )
         return to_view(row)
 
     def update(self, ref: int | str, patch: TemplatePatch) -> TemplateView:
         """Apply a patch, bump the revision and keep the new revision's snapshot."""
-        for name in patch.clear:
-            if name not in _CLEARABLE:
-                raise ValidationFailed(
-                    "clear", f"{name!r} cannot be cleared ({', '.join(_CLEARABLE)})"
-                )
+        check_clearable(patch)
         with self._unique_name(patch.name or ""), self.db.write() as session:
             row = load_template(session, ref)
             before = snapshot(row)
-            changes = patch.model_dump(exclude_none=True, exclude={"clear"})
-            if "name" in changes:
-                changes["name"] = rules.check_name(changes["name"])
-                if changes["name"] != row.name:
-                    self._ensure_name_free(session, changes["name"])
-            if "config" in changes:
-                changes["config"] = rules.check_config(row.job_type, changes["config"])
-            if patch.parameters is not None:
-                kept = {
-                    p["name"]: p.get("default") for p in row.parameters if p.get("type") == "secret"
-                }
-                params = rules.check_parameters(
-                    [
-                        # A masked default sent back from a view means "keep the stored secret".
-                        p.model_copy(update={"default": kept.get(p.name)})
-                        if p.secret and p.default == MASK
-                        else p
-                        for p in patch.parameters
-                    ]
-                )
-                changes["parameters"] = self._stored_parameters(params)
-            if "tags" in changes:
-                changes["tags"] = rules.check_tags(changes["tags"])
-            for name in patch.clear:
-                changes[name] = None
-            merged = {**before, **changes}
-            rules.check_policies(
-                timeout_seconds=merged["timeout_seconds"],
-                deadline_seconds=merged["deadline_seconds"],
-                retries=merged["retries"],
-                retry_delay_seconds=merged["retry_delay_seconds"],
-            )
+            changes = template_changes(row, patch, self._seal)
+            if changes.get("name", row.name) != row.name:
+                self._ensure_name_free(session, changes["name"])
             if not changes:
                 return self._decorate(session, [row])[0]
             for key, value in changes.items():
@@ -318,26 +251,8 @@ class TemplateService:
 
     def copy(self, ref: int | str, new_name: str) -> TemplateView:
         """A new template with the same content under ``new_name`` (schedules are not copied)."""
-        source = self.get(ref)
         with self.db.read() as session:
-            raw_params = load_template(session, ref).parameters
-        spec = TemplateSpec(
-            name=new_name,
-            job_type=source.job_type,
-            config=source.config,
-            parameters=tuple(ParameterSpec.model_validate(p) for p in raw_params),
-            description=source.description,
-            tags=source.tags,
-            timeout_seconds=source.timeout_seconds,
-            deadline_seconds=source.deadline_seconds,
-            retries=source.retries,
-            retry_backoff=source.retry_backoff,
-            retry_delay_seconds=source.retry_delay_seconds,
-            overlap=source.overlap,
-            is_global=source.is_global,
-        )
-        if source.broken:
-            raise Conflict(f"template {source.name!r} is broken ({source.broken}); cannot copy it")
+            spec = copy_spec(load_template(session, ref), new_name)
         return self.create(spec)
 
     def delete(self, ref: int | str, *, force: bool = False) -> DeleteReport:
@@ -348,11 +263,7 @@ class TemplateService:
                 session.exec(select(JobSchedule).where(JobSchedule.job_template_id == row.id))
             )
             names = tuple(sorted(s.job_identifier for s in schedules))
-            if names and not force:
-                raise Conflict(
-                    f"template {row.name!r} is used by {len(names)} schedule(s): "
-                    f"{', '.join(names)}; delete them first or force the delete"
-                )
+            check_deletable(row, names, force)
             now = self.clock.now()
             for schedule in schedules:
                 record(
@@ -400,19 +311,15 @@ class TemplateService:
             )
         )
 
-    def _unique_name(self, name: str) -> _UniqueGuard:
-        return _UniqueGuard(name)
+    @property
+    def _seal(self) -> Sealer | None:
+        return self.secrets.seal if self.secrets else None
 
-
-class _UniqueGuard:
-    """Turns a unique-index race (two writers, same name) into a clear Conflict."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if isinstance(exc, IntegrityError):
-            raise Conflict(f"a template named {self.name!r} already exists") from exc
+    @staticmethod
+    @contextmanager
+    def _unique_name(name: str) -> Iterator[None]:
+        """Turns a unique-index race (two writers, same name) into a clear Conflict."""
+        try:
+            yield
+        except IntegrityError as exc:
+            raise Conflict(f"a template named {name!r} already exists") from exc

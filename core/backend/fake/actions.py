@@ -88,15 +88,8 @@ class FakeRunActions:
         if template is None:
             raise NotFound("template", old.job_template_id)
         schedule = self.store.schedules.get(old.job_schedule_id or 0)
-        run = new_run(
-            template=template,
-            schedule=schedule,
-            triggered_by="retry",
-            scheduled_for=old.scheduled_for,
-            now=self.store.clock.now(),
-            parameters=dict(old.parameters),
-            executed_by=self.store.actor.name,
-            retry_of_run_id=old.id,
+        run = rules.retry_row(
+            old, template, schedule, self.store.clock.now(), self.store.actor.name
         )
         run.id = self.store.next_id("run")
         self.store.runs[run.id] = run
@@ -117,13 +110,7 @@ class FakeRunActions:
             (c for c in self.chunks if c.run_id == run_id and c.seq > after_seq),
             key=lambda c: c.seq,
         )[:limit]
-        chunks = tuple(rules.chunk_view(row) for row in rows)
-        return LogPage(
-            run_id=run_id,
-            chunks=chunks,
-            next_seq=chunks[-1].seq if chunks else after_seq,
-            finished=run.status in rules.TERMINAL_STATUSES and len(rows) < limit,
-        )
+        return rules.log_page(run, rows, after_seq, limit)
 
     def occurrence_views(self, schedule: Ref | None, limit: int) -> list[OccurrenceView]:
         """Newest ledger records first."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from core.backend.fake.store import FakeStore, as_utc, row_id
@@ -11,7 +11,13 @@ from core.backend.inputs import RunFilter, RunQuery
 from core.backend.protocol import Ref
 from core.backend.views import ACTIVE_STATUSES, RUN_STATUSES, RunPage, RunView
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.jobs.runs import check_filter_values, decode_cursor, encode_cursor
+from core.jobs.runs import (
+    check_clear_filter,
+    check_filter_values,
+    cleanup_filter,
+    decode_cursor,
+    encode_cursor,
+)
 from core.storage.tables import JobRun
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -82,18 +88,12 @@ class FakeRunService:
 
     def cleanup(self, older_than_days: int) -> int:
         """Delete finished runs queued more than N days ago; returns how many."""
-        if not 1 <= older_than_days <= 36500:
-            raise ValidationFailed("days", f"{older_than_days} is outside 1..36500")
-        cutoff = self.store.clock.now() - timedelta(days=older_than_days)
-        return self._clear(RunFilter(before=cutoff), f"cleanup older than {older_than_days} days")
+        cutoff = cleanup_filter(older_than_days, self.store.clock.now())
+        return self._clear(cutoff, f"cleanup older than {older_than_days} days")
 
     def clear(self, run_filter: RunFilter) -> int:
         """Delete finished runs matching the filter (never pending or running ones)."""
-        for status in run_filter.status:
-            if status in ACTIVE_STATUSES:
-                raise ValidationFailed(
-                    "status", f"{status} runs are never cleared; cancel them first"
-                )
+        check_clear_filter(run_filter)
         return self._clear(run_filter, "clear by filter")
 
     def add(

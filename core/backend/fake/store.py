@@ -21,6 +21,7 @@ from core.jobs import runs as run_rules
 from core.jobs import schedules as schedule_rules
 from core.jobs import templates as template_rules
 from core.jobs.audit import Actor
+from core.settings.secrets import PREFIX
 from core.storage.tables import AuditRecord, JobRun, JobSchedule, JobTemplate, JobTemplateRevision
 
 V = TypeVar("V", bound=BaseModel)
@@ -34,6 +35,15 @@ def frozen(view: V) -> V:
 def as_utc(values: dict[str, Any]) -> dict[str, Any]:
     """The same values with datetimes in UTC, as the database hands them back."""
     return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def fake_seal(value: str) -> str:
+    """Seal a secret as the local backend's SecretBox does, in form only.
+
+    Nothing leaves memory, so the seal is a marker rather than a cipher; views and snapshots
+    mask it either way.
+    """
+    return f"{PREFIX}fake:{value}"
 
 
 def row_id(row: JobTemplate | JobSchedule | JobRun) -> int:

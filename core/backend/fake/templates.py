@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.backend.fake.store import FakeStore, frozen, row_id
+from core.backend.fake.store import FakeStore, fake_seal, frozen, row_id
 from core.backend.inputs import TemplatePatch, TemplateSpec
 from core.backend.protocol import Ref
 from core.backend.views import DeleteReport, TemplateRevisionView, TemplateView
-from core.errors import Conflict, ValidationFailed
-from core.jobs import rules
-from core.jobs.parameters import MASK, ParameterSpec
+from core.errors import Conflict
+from core.jobs.template_rules import (
+    check_clearable,
+    check_deletable,
+    copy_spec,
+    new_template_fields,
+    template_changes,
+)
 from core.jobs.templates import snapshot
-from core.settings.secrets import PREFIX, is_sealed
 from core.storage.tables import JobTemplate
-
-_CLEARABLE = ("timeout_seconds", "deadline_seconds", "description", "overlap")
 
 
 class FakeTemplateService:
@@ -61,26 +63,10 @@ class FakeTemplateService:
 
     def create(self, spec: TemplateSpec) -> TemplateView:
         """Validate and store a new template at revision 1."""
-        name = rules.check_name(spec.name)
-        rules.check_job_type(spec.job_type)
-        config = rules.check_config(spec.job_type, spec.config)
-        params = rules.check_parameters(spec.parameters)
-        rules.check_policies(
-            timeout_seconds=spec.timeout_seconds,
-            deadline_seconds=spec.deadline_seconds,
-            retries=spec.retries,
-            retry_delay_seconds=spec.retry_delay_seconds,
-        )
-        tags = rules.check_tags(spec.tags)
-        self._ensure_name_free(name)
-        row = self.insert_unchecked(
-            name=name,
-            config=config,
-            parameters=_stored_parameters(params),
-            tags=tags,
-            **spec.model_dump(exclude={"name", "config", "parameters", "tags"}),
-        )
-        self.store.record("template.create", "template", row.id, name, after=snapshot(row))
+        fields = new_template_fields(spec, fake_seal)
+        self._ensure_name_free(fields["name"])
+        row = self.insert_unchecked(**fields)
+        self.store.record("template.create", "template", row.id, row.name, after=snapshot(row))
         return self.store.template_view(row)
 
     def insert_unchecked(self, **fields: Any) -> JobTemplate:
@@ -100,45 +86,12 @@ class FakeTemplateService:
 
     def update(self, ref: Ref, patch: TemplatePatch) -> TemplateView:
         """Apply a patch, bump the revision and keep the new revision's snapshot."""
-        for name in patch.clear:
-            if name not in _CLEARABLE:
-                raise ValidationFailed(
-                    "clear", f"{name!r} cannot be cleared ({', '.join(_CLEARABLE)})"
-                )
+        check_clearable(patch)
         row = self.store.template_row(ref)
         before = snapshot(row)
-        changes = patch.model_dump(exclude_none=True, exclude={"clear"})
-        if "name" in changes:
-            changes["name"] = rules.check_name(changes["name"])
-            if changes["name"] != row.name:
-                self._ensure_name_free(changes["name"])
-        if "config" in changes:
-            changes["config"] = rules.check_config(row.job_type, changes["config"])
-        if patch.parameters is not None:
-            kept = {
-                p["name"]: p.get("default") for p in row.parameters if p.get("type") == "secret"
-            }
-            params = rules.check_parameters(
-                [
-                    # A masked default sent back from a view means "keep the stored secret".
-                    p.model_copy(update={"default": kept.get(p.name)})
-                    if p.secret and p.default == MASK
-                    else p
-                    for p in patch.parameters
-                ]
-            )
-            changes["parameters"] = _stored_parameters(params)
-        if "tags" in changes:
-            changes["tags"] = rules.check_tags(changes["tags"])
-        for name in patch.clear:
-            changes[name] = None
-        merged = {**before, **changes}
-        rules.check_policies(
-            timeout_seconds=merged["timeout_seconds"],
-            deadline_seconds=merged["deadline_seconds"],
-            retries=merged["retries"],
-            retry_delay_seconds=merged["retry_delay_seconds"],
-        )
+        changes = template_changes(row, patch, fake_seal)
+        if changes.get("name", row.name) != row.name:
+            self._ensure_name_free(changes["name"])
         if not changes:
             return self.store.template_view(row)
         for key, value in changes.items():
@@ -158,37 +111,14 @@ class FakeTemplateService:
 
     def copy(self, ref: Ref, new_name: str) -> TemplateView:
         """A new template with the same content under ``new_name`` (schedules are not copied)."""
-        source = self.get(ref)
-        raw_params = self.store.template_row(ref).parameters
-        spec = TemplateSpec(
-            name=new_name,
-            job_type=source.job_type,
-            config=source.config,
-            parameters=tuple(ParameterSpec.model_validate(p) for p in raw_params),
-            description=source.description,
-            tags=source.tags,
-            timeout_seconds=source.timeout_seconds,
-            deadline_seconds=source.deadline_seconds,
-            retries=source.retries,
-            retry_backoff=source.retry_backoff,
-            retry_delay_seconds=source.retry_delay_seconds,
-            overlap=source.overlap,
-            is_global=source.is_global,
-        )
-        if source.broken:
-            raise Conflict(f"template {source.name!r} is broken ({source.broken}); cannot copy it")
-        return self.create(spec)
+        return self.create(copy_spec(self.store.template_row(ref), new_name))
 
     def delete(self, ref: Ref, *, force: bool = False) -> DeleteReport:
         """Delete a template; refused while schedules use it unless forced, then reported."""
         row = self.store.template_row(ref)
         schedules = [s for s in self.store.schedules.values() if s.job_template_id == row.id]
         names = tuple(sorted(s.job_identifier for s in schedules))
-        if names and not force:
-            raise Conflict(
-                f"template {row.name!r} is used by {len(names)} schedule(s): "
-                f"{', '.join(names)}; delete them first or force the delete"
-            )
+        check_deletable(row, names, force)
         for schedule in schedules:
             self.store.record(
                 "schedule.delete",
@@ -213,18 +143,3 @@ class FakeTemplateService:
         taken = next((t.id for t in self.store.templates.values() if t.name == name), None)
         if taken is not None:
             raise Conflict(f"a template named {name!r} already exists (id {taken})")
-
-
-def _stored_parameters(params: list[ParameterSpec]) -> list[dict[str, Any]]:
-    """Parameters as stored, secret defaults sealed like the local backend's SecretBox does.
-
-    Nothing leaves memory, so the seal is a marker rather than a cipher; views and snapshots
-    mask it either way.
-    """
-    stored = []
-    for spec in params:
-        data = spec.model_dump(mode="json")
-        if spec.secret and spec.default is not None and not is_sealed(spec.default):
-            data["default"] = f"{PREFIX}fake:{spec.default}"
-        stored.append(data)
-    return stored

@@ -17,7 +17,7 @@ from core.jobs.scheduler.reports import (
     RetentionReport,
     TickReport,
 )
-from core.jobs.scheduler.state import MAINTENANCE_KEY
+from core.jobs.system_state import MAINTENANCE_KEY
 
 __all__ = [
     "MAINTENANCE_KEY",

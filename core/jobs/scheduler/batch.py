@@ -42,9 +42,9 @@ from core.jobs.scheduler.state import (
     DueSchedule,
     active_runs,
     current_rows,
-    maintenance,
     recorded_keys,
 )
+from core.jobs.system_state import maintenance
 from core.storage.tables import JobTemplate
 
 log = logging.getLogger("jobdeck.scheduler")

@@ -23,7 +23,7 @@ from core.jobs.scheduler.lease import Lease
 from core.jobs.scheduler.reports import BackendResumePlan, ResumePlan, RetentionReport, TickReport
 from core.jobs.scheduler.retention import retention_pass
 from core.jobs.scheduler.runrows import RunRows
-from core.jobs.scheduler.state import maintenance as current_maintenance
+from core.jobs.system_state import maintenance as current_maintenance
 from core.settings.secrets import SecretBox
 from core.storage.database import Database
 

@@ -28,15 +28,14 @@ from core.jobs.scheduler.policy import MAINTENANCE, plan_due
 from core.jobs.scheduler.runrows import RunRows
 from core.jobs.scheduler.state import (
     LEDGER,
-    MAINTENANCE_KEY,
     RUNS,
     SCHEDULES,
     DueSchedule,
     active_runs,
-    maintenance,
     read_schedule,
 )
 from core.jobs.schedules import load_schedule
+from core.jobs.system_state import MAINTENANCE_KEY, maintenance
 from core.storage.tables import JobTemplate, SystemState
 
 #: Backfill creates at most this many runs per call.

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import ValidationFailed
-from core.jobs.schedules import build_timing
+from core.jobs.schedule_rules import build_timing
 from core.jobs.timing import JobdeckTrigger, next_fire_times
 
 #: The schedule columns that define when it fires (anchor_at comes from created_at).
@@ -59,7 +59,7 @@ def timing_key(fields: Mapping[str, Any]) -> TimingKey:
 def trigger_for(key: TimingKey) -> JobdeckTrigger:
     """The trigger of a timing key; raises ValidationFailed for a timing stored invalid."""
     fields = dict(zip(TIMING_COLUMNS, key[:-1], strict=True))
-    # Same construction as core.jobs.schedules.timing_of; other types ignore anchor_at.
+    # Same construction as core.jobs.schedule_rules.timing_of; other types ignore anchor_at.
     return JobdeckTrigger(build_timing(fields, key[-1] or _EPOCH))
 
 

@@ -28,11 +28,11 @@ from core.jobs.scheduler.runrows import RunRows
 from core.jobs.scheduler.state import (
     DueSchedule,
     active_runs,
-    maintenance,
     read_schedule,
     recorded_keys,
 )
 from core.jobs.schedules import load_schedule
+from core.jobs.system_state import maintenance
 from core.storage.tables import JobTemplate
 
 #: At most this many missed occurrences are recorded on resume (the newest ones).

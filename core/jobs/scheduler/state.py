@@ -20,9 +20,8 @@ from sqlmodel import Session
 from core.jobs.scheduler.bulk import Binder
 from core.jobs.scheduler.occurrences import TIMING_COLUMNS, TimingKey, timing_key
 from core.jobs.scheduler.policy import Policy
-from core.storage.tables import JobRun, JobSchedule, Occurrence, SystemState
+from core.storage.tables import JobRun, JobSchedule, Occurrence
 
-MAINTENANCE_KEY = "maintenance"
 ACTIVE = ("pending", "running")
 
 SCHEDULES = JobSchedule.__table__  # type: ignore[attr-defined]
@@ -173,15 +172,6 @@ def latest_run(session: Session) -> datetime | None:
     """The newest occurrence any schedule ran (a wall time the clock has passed already)."""
     value: datetime | None = session.execute(select(func.max(SCHEDULES.c.last_run))).scalar()
     return value
-
-
-def maintenance(session: Session) -> dict[str, Any] | None:
-    """The maintenance switch ({"reason", "since", ...}) or None when the backend runs."""
-    state = session.get(SystemState, MAINTENANCE_KEY)
-    if state is None or not state.value:
-        return None
-    value = state.value
-    return dict(value) if isinstance(value, dict) else {"reason": str(value)}
 
 
 @dataclass(frozen=True)

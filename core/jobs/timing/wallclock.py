@@ -13,8 +13,6 @@ A rule asks for a *nominal* wall time in the schedule's zone. Three things can h
 
 from __future__ import annotations
 
-import functools
-import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,32 +20,18 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationFailed
+from core.settings.zones import is_iana_zone
 
 DstFlag = Literal["gap", "fold"] | None
 _SECOND = timedelta(seconds=1)
-# Path separators, dots and absolute paths never reach zoneinfo ("../etc/passwd", "/etc/localtime").
-_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*", re.ASCII)
-# Present in some zoneinfo directories but not real zones: they mean "whatever this host uses".
-_NOT_ZONES = frozenset({"Local", "localtime", "posixrules", "Factory"})
 _EXAMPLES = "e.g. Europe/Riga, America/New_York or UTC"
-
-
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    """The zone names zoneinfo can load (computed on first use, never at import time)."""
-    return frozenset(zoneinfo.available_timezones())
 
 
 def load_zone(name: str | None, field: str = "timezone") -> ZoneInfo:
     """Return the ZoneInfo for an IANA name; raise ValidationFailed(field) for anything else."""
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed(field, f"is required: give an IANA timezone name ({_EXAMPLES})")
-    if (
-        len(name) > 64
-        or name in _NOT_ZONES
-        or _ZONE_NAME.fullmatch(name) is None
-        or name not in _known_zones()
-    ):
+    if not is_iana_zone(name):
         raise ValidationFailed(field, f"{name[:64]!r} is not an IANA timezone name ({_EXAMPLES})")
     try:
         return ZoneInfo(name)
