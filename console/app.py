@@ -1,23 +1,36 @@
-"""The Textual app: wiring only (backend injection, global keys, the keymap, screens)."""
+"""The Textual app: wiring only (backend injection, modes, global keys, the change poller)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import HelpPanel
 
-from console.screens import TemplatesScreen
+from console.messages import BackendChanged
+from console.navigation import parse
+from console.screens import SCREENS
+from console.screens.base import JobdeckScreen
+from console.screens.command_line import CommandLineModal
+from console.screens.confirm import ConfirmModal
 from console.widgets import SessionInfo
 from core.backend.protocol import Backend
 from core.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from console.embedded import EmbeddedOwner
     from core.settings.config import Settings
+
+log = logging.getLogger("jobdeck.console")
+
+#: How often the app asks the backend what changed (one cheap indexed read).
+POLL_SECONDS = 0.5
 
 
 class JobdeckApp(App[int]):
@@ -26,8 +39,13 @@ class JobdeckApp(App[int]):
     TITLE = "jobdeck"
     CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("colon", "command_line", "Command", id="app.command"),
+        Binding("1", "go('templates')", "Templates", id="app.templates"),
+        Binding("2", "go('schedules')", "Schedules", id="app.schedules"),
+        Binding("3", "go('runs')", "Runs", id="app.runs"),
+        Binding("4", "go('workers')", "Workers", id="app.workers"),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
+        Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(
@@ -38,6 +56,9 @@ class JobdeckApp(App[int]):
         mode: str = "embedded",
         zone: str = "UTC",
         keymap: Mapping[str, str] | None = None,
+        owner: EmbeddedOwner | None = None,
+        poll_seconds: float | None = POLL_SECONDS,
+        start_screen: str = "templates",
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -49,11 +70,99 @@ class JobdeckApp(App[int]):
             zone=ZoneInfo(zone),
         )
         self.user_keymap = dict(keymap or {})
+        self.owner = owner
+        self.poll_seconds = poll_seconds
+        self.start_screen = start_screen
+        self._cursor: int | None = None
+        for name, screen_class in SCREENS.items():
+            self.add_mode(name, self._screen_factory(screen_class))
 
-    def on_mount(self) -> None:
+    def _screen_factory(self, screen_class: type[JobdeckScreen]) -> Callable[[], Screen[None]]:
+        return lambda: screen_class(self.backend, self.session)
+
+    async def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
-        self.push_screen(TemplatesScreen(self.backend, self.session))
+        await self.switch_mode(self.start_screen)
+        if self.owner is not None:
+            self.run_worker(self.owner.start(self.session), name="owner", group="owner")
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.poll_changes, name="changes")
+
+    # -- live updates -------------------------------------------------------------------
+
+    async def poll_changes(self) -> None:
+        """Ask the backend what changed and tell the screens on view; track its health."""
+        health = self.session.health
+        try:
+            batch = await self.backend.changes(self._cursor)
+        except Exception as exc:  # any failure means the data on screen is now stale
+            if health.ok:
+                health.state, health.detail = "stale", str(exc).splitlines()[0][:80]
+                health.since = self.session.clock.now()
+                self.notify(
+                    f"{exc}",
+                    title="Backend unreachable; showing stale data",
+                    severity="error",
+                    timeout=8,
+                )
+            return
+        if not health.ok:
+            down = self.session.clock.now() - (health.since or self.session.clock.now())
+            health.state, health.detail, health.since = "ok", "", None
+            self.notify(f"Back after {down.total_seconds():.0f}s; reloading", title="Reconnected")
+            self._broadcast(BackendChanged((), reset=True))
+        if self._cursor is None:
+            self._cursor = batch.cursor
+            return
+        self._cursor = batch.cursor
+        if batch.items or batch.reset:
+            self._broadcast(BackendChanged(batch.items, reset=batch.reset))
+
+    def _broadcast(self, message: BackendChanged) -> None:
+        # Every screen of the visible stack: a modal does not hide the screen beneath it.
+        for screen in self.screen_stack:
+            if isinstance(screen, JobdeckScreen):
+                screen.post_message(BackendChanged(message.changes, reset=message.reset))
+
+    # -- global actions -----------------------------------------------------------------
+
+    async def action_go(self, name: str, argument: str = "") -> None:
+        """Show a top-level screen (``:templates``, ``:runs failed``...)."""
+        if name not in SCREENS:
+            self.notify(f"no {name} screen in this build", severity="warning")
+            return
+        await self.switch_mode(name)
+        if argument and isinstance(self.screen, JobdeckScreen):
+            self.screen.apply_argument(argument)
+
+    def action_command_line(self) -> None:
+        """Open the `:` command line."""
+        self.push_screen(CommandLineModal(), self._run_command)
+
+    async def _run_command(self, line: str | None) -> None:
+        if not line:
+            return
+        parsed = parse(line)
+        if parsed is None:
+            self.notify(f"unknown command {line!r}: type : and tab to see them", severity="error")
+            return
+        command, argument = parsed
+        if command.screen:
+            await self.action_go(command.screen, argument)
+        elif command.name == "quit":
+            await self.action_quit()
+        elif command.name == "keys":
+            self.action_toggle_keys()
+        elif command.name == "theme":
+            self._switch_theme(argument)
+
+    def _switch_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+            return
+        themes = ", ".join(sorted(self.available_themes))
+        self.notify(f"no theme {name!r}; one of: {themes}", severity="error", timeout=10)
 
     def action_toggle_keys(self) -> None:
         """Show the keys that apply here, or hide them again."""
@@ -62,17 +171,55 @@ class JobdeckApp(App[int]):
         else:
             self.action_show_help_panel()
 
+    async def action_quit(self) -> None:
+        """Quit; when runs execute in this process, ask first (quitting cancels them)."""
+        active = self.owner.active_runs if self.owner else 0
+        if not active:
+            await self._shutdown_owner()
+            self.exit(0)
+            return
+        question = ConfirmModal(
+            f"{active} run(s) are executing in this session",
+            [
+                "Quitting stops the embedded scheduler and cancels them after a short grace.",
+                "Run `jobdeck daemon` to keep jobs running without the console.",
+            ],
+            confirm_label="Quit and cancel",
+        )
+        if await self.push_screen_wait(question):
+            await self._shutdown_owner()
+            self.exit(0)
+
+    async def _shutdown_owner(self) -> None:
+        if self.owner is not None:
+            self.notify("stopping the embedded scheduler…", timeout=3)
+            await self.owner.stop("the console that owned the database quit")
+
 
 def run_tui(settings: Settings, read_only: bool = False) -> int:
-    """Run the TUI on the embedded backend of ``settings``; returns the exit code."""
+    """Run the TUI on the configured database, owning it when nobody else does."""
+    from console.embedded import EmbeddedOwner
     from core.backend.factory import open_local_backend
 
     if read_only and not settings.read_only:
         settings = settings.model_copy(update={"read_only": True})
     backend = open_local_backend(settings, source="tui")
-    app = JobdeckApp(backend, mode="embedded", zone=settings.timezone, keymap=settings.keymap)
-    try:
-        app.run()
-    finally:
-        asyncio.run(backend.close())
+    owner = None if settings.read_only else EmbeddedOwner(settings, backend)
+    app = JobdeckApp(
+        backend,
+        mode="read-only" if settings.read_only else "starting",
+        zone=settings.timezone,
+        keymap=settings.keymap,
+        owner=owner,
+    )
+
+    async def session() -> None:
+        try:
+            await app.run_async()
+        finally:
+            if owner is not None:
+                await owner.stop("the console that owned the database exited")
+            await backend.close()
+
+    asyncio.run(session())
     return app.return_code or 0

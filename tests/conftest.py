@@ -153,7 +153,8 @@ def _postgres_session_url(postgres_admin_engine: Engine) -> Iterator[str]:
 
 _DATA_TABLES = (
     "audit_log, job_run_log_chunks, occurrences, job_run_attempts, job_runs, "
-    "job_template_revisions, job_schedules, job_templates, workers, owner_lease, system_state"
+    "job_template_revisions, job_schedules, job_templates, workers, owner_lease, system_state, "
+    "changes, idempotency_keys, api_tokens"
 )
 
 

@@ -8,11 +8,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer
 
-from console.widgets import KeyedTable, SessionInfo, StatusBar, cells
-from core.backend.protocol import Backend
+from console.screens.base import JobdeckScreen
+from console.widgets import KeyedTable, cells
 from core.backend.views import TemplateView
 from core.errors import JobdeckError
 
@@ -43,23 +41,17 @@ def template_cells(template: TemplateView, theme: Mapping[str, str]) -> Sequence
     )
 
 
-class TemplatesScreen(Screen[None]):
+class TemplatesScreen(JobdeckScreen):
     """Lists templates in a keyed table; `r` reloads them from the backend."""
 
     CSS_PATH = "templates.tcss"
+    WATCHES = frozenset({"template", "schedule", "run"})
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="templates.refresh"),
     ]
 
-    def __init__(self, backend: Backend, session: SessionInfo) -> None:
-        super().__init__()
-        self.backend = backend
-        self.session = session
-
-    def compose(self) -> ComposeResult:
-        yield StatusBar(self.session)
+    def compose_body(self) -> ComposeResult:
         yield KeyedTable(id="templates-table")
-        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(KeyedTable)
@@ -67,6 +59,9 @@ class TemplatesScreen(Screen[None]):
             table.add_column(label, key=key)
         table.border_title = "Templates"
         table.loading = True
+
+    def reload(self) -> None:
+        """Fetch the templates again."""
         self.load_templates()
 
     def action_refresh(self) -> None:

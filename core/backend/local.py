@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from sqlmodel import col, select
@@ -16,10 +17,11 @@ from core.backend.inputs import (
     TemplatePatch,
     TemplateSpec,
 )
-from core.backend.protocol import Capabilities, Ref
+from core.backend.protocol import Capabilities, ExecutorHandle, Ref
 from core.backend.views import (
     AttemptView,
     AuditView,
+    ChangeBatch,
     DeleteReport,
     FireTimeView,
     JobTypeView,
@@ -33,8 +35,10 @@ from core.backend.views import (
     WorkerView,
 )
 from core.clock import Clock, SystemClock
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied, Unsupported, ValidationFailed
+from core.jobs import audit
 from core.jobs.audit import Actor
+from core.jobs.changes import change_batch
 from core.jobs.run_actions import RunActions
 from core.jobs.runs import RunService
 from core.jobs.schedules import ScheduleService
@@ -68,9 +72,10 @@ class LocalBackend:
         self.templates = TemplateService(db, self.clock, actor, secrets)
         self.schedules = ScheduleService(db, self.clock, actor, default_zone, secrets)
         self.runs = RunService(db, self.clock, actor)
-        self.actions = RunActions(
-            db, self.clock, actor, secrets, self.runs, on_runs_created or (lambda: None)
-        )
+        self.executor: ExecutorHandle | None = None
+        self.on_runs_created = on_runs_created
+        self.on_schedules_changed: Callable[[], None] | None = None
+        self.actions = RunActions(db, self.clock, actor, secrets, self.runs, self._runs_created)
         self._capabilities = Capabilities(
             name=f"local ({db.describe()})",
             writable=not read_only,
@@ -82,8 +87,22 @@ class LocalBackend:
 
     @property
     def capabilities(self) -> Capabilities:
-        """What the local backend can do (grows as the scheduler and executor land)."""
+        """What the local backend can do; worker control while it holds the owner's pool."""
+        if self.executor is not None:
+            return self._capabilities.model_copy(update={"worker_control": True})
         return self._capabilities
+
+    def attach_executor(self, executor: ExecutorHandle | None) -> None:
+        """Lend the in-process owner's pool (None when the owner stops), for worker control."""
+        self.executor = executor
+
+    def _runs_created(self) -> None:
+        if self.on_runs_created is not None:
+            self.on_runs_created()
+
+    def _schedules_changed(self) -> None:
+        if self.on_schedules_changed is not None:
+            self.on_schedules_changed()
 
     def _check_writable(self) -> None:
         if not self._capabilities.writable:
@@ -154,22 +173,30 @@ class LocalBackend:
     async def create_schedule(self, spec: ScheduleSpec) -> ScheduleView:
         """Create a schedule."""
         self._check_writable()
-        return await self._call(self.schedules.create, spec)
+        result = await self._call(self.schedules.create, spec)
+        self._schedules_changed()
+        return result
 
     async def update_schedule(self, ref: Ref, patch: SchedulePatch) -> ScheduleView:
         """Update a schedule."""
         self._check_writable()
-        return await self._call(self.schedules.update, ref, patch)
+        result = await self._call(self.schedules.update, ref, patch)
+        self._schedules_changed()
+        return result
 
     async def delete_schedule(self, ref: Ref) -> DeleteReport:
         """Delete a schedule."""
         self._check_writable()
-        return await self._call(self.schedules.delete, ref)
+        result = await self._call(self.schedules.delete, ref)
+        self._schedules_changed()
+        return result
 
     async def set_schedule_active(self, ref: Ref, active: bool) -> ScheduleView:
         """Enable or disable a schedule."""
         self._check_writable()
-        return await self._call(self.schedules.set_active, ref, active)
+        result = await self._call(self.schedules.set_active, ref, active)
+        self._schedules_changed()
+        return result
 
     async def preview_schedule(
         self, ref: Ref, n: int = 10, *, viewer_zone: str | None = None
@@ -252,9 +279,60 @@ class LocalBackend:
         """Known executors."""
         return await self._call(self.actions.workers)
 
+    async def resize_worker(self, name: str, slots: int) -> WorkerView:
+        """Change the pool's number of slots (running runs beyond a smaller size finish)."""
+        if isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 1024:
+            raise ValidationFailed("slots", f"must be a whole number from 1 to 1024, not {slots!r}")
+        return await self._steer(name, "worker.resize", lambda ex: ex.resize(slots))
+
+    async def pause_worker(self, name: str) -> WorkerView:
+        """Claim nothing new until resumed; running runs continue."""
+        return await self._steer(name, "worker.pause", lambda ex: ex.pause())
+
+    async def resume_worker(self, name: str) -> WorkerView:
+        """Claim again after a pause or a drain."""
+        return await self._steer(name, "worker.resume", lambda ex: ex.resume())
+
+    async def drain_worker(self, name: str) -> WorkerView:
+        """Finish what runs, take nothing new."""
+        return await self._steer(name, "worker.drain", lambda ex: ex.drain())
+
+    async def _steer(
+        self, name: str, action: str, act: Callable[[ExecutorHandle], Awaitable[None]]
+    ) -> WorkerView:
+        self._check_writable()
+        executor = self.executor
+        if executor is None or executor.name != name:
+            known = {worker.name for worker in await self.list_workers()}
+            if name not in known:
+                raise NotFound("worker", name)
+            raise Unsupported(
+                f"worker {name!r} is not run by this process: steer it through its owner"
+                " (jobdeck --backend URL of the daemon that owns the database)"
+            )
+        await act(executor)
+        await self._call(self._audit_worker, action, name)
+        for worker in await self.list_workers():
+            if worker.name == name:
+                return worker
+        raise NotFound("worker", name)
+
+    def _audit_worker(self, action: str, name: str) -> None:
+        with self.db.write() as session:
+            audit.record(session, self.actor, self.clock.now(), action, "worker", None, name)
+
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""
         return await self._call(self._audit, limit)
+
+    async def changes(self, after: int | None = None, *, limit: int = 500) -> ChangeBatch:
+        """What changed after ``after``, read from the trigger-fed change feed."""
+        return await self._call(self._changes, after, limit)
+
+    def _changes(self, after: int | None, limit: int) -> ChangeBatch:
+        with self.db.read() as session:
+            # the feed is stamped by the database's clock, so gaps are aged by the real clock
+            return change_batch(session, after, limit, time.time())
 
     def _audit(self, limit: int) -> list[AuditView]:
         with self.db.read() as session:

@@ -17,6 +17,7 @@ from core.backend.inputs import (
 from core.backend.views import (
     AttemptView,
     AuditView,
+    ChangeBatch,
     DeleteReport,
     FireTimeView,
     JobTypeView,
@@ -50,6 +51,8 @@ class Capabilities(BaseModel):
     run_retry: bool = False
     pause: bool = False
     workers: bool = False
+    #: resize, pause, resume and drain the workers shown (the owner's own pool, Celery's)
+    worker_control: bool = False
     celery_admin: bool = False
     audit: bool = True
 
@@ -142,8 +145,42 @@ class Backend(Protocol):
 
     async def list_workers(self) -> list[WorkerView]: ...
 
+    async def resize_worker(self, name: str, slots: int) -> WorkerView: ...
+
+    async def pause_worker(self, name: str) -> WorkerView:
+        """Claim nothing new until resumed; running runs continue."""
+        ...
+
+    async def resume_worker(self, name: str) -> WorkerView:
+        """Claim again after a pause or a drain."""
+        ...
+
+    async def drain_worker(self, name: str) -> WorkerView:
+        """Finish what runs, take nothing new."""
+        ...
+
     # audit
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]: ...
+
+    # live updates
+    async def changes(self, after: int | None = None, *, limit: int = 500) -> ChangeBatch:
+        """What changed after ``after`` (None: nothing yet, just the cursor of "now")."""
+        ...
+
+
+class ExecutorHandle(Protocol):
+    """The in-process executor an owner lends its LocalBackend, so the UI can steer it."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def resize(self, slots: int) -> None: ...
+
+    async def pause(self) -> None: ...
+
+    async def resume(self) -> None: ...
+
+    async def drain(self) -> None: ...
 
 
 @runtime_checkable

@@ -267,3 +267,23 @@ class WorkerView(View):
     queues: tuple[str, ...]
     started_at: datetime | None
     heartbeat_at: datetime | None
+
+
+class ChangeView(View):
+    """One entry of the change feed: a template, schedule, run, worker or ledger row changed."""
+
+    id: int
+    at: datetime
+    kind: Literal["template", "schedule", "run", "worker", "occurrence"]
+    op: Literal["insert", "update", "delete"]
+    ref_id: int | None
+
+
+class ChangeBatch(View):
+    """Changes after a cursor. ``cursor`` continues the feed; ``reset`` means the changes
+    after the given cursor are no longer kept (or it came from another database): the
+    caller must reload everything it shows, then go on from ``cursor``."""
+
+    items: tuple[ChangeView, ...]
+    cursor: int
+    reset: bool = False

@@ -291,3 +291,56 @@ class SystemState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: Any = _json()
     updated_at: datetime = _ts(nullable=False)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of the HTTP API: only its SHA-256 is stored, with a role."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255, unique=True, index=True)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    #: the token's first characters, so a listing can tell tokens apart without revealing them
+    prefix: str = Field(max_length=16)
+    created_by: str | None = None
+    created_at: datetime = _ts(nullable=False)
+    last_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer to a write sent with an Idempotency-Key, replayed when the key comes again."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_idempotency_token_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int | None = _fk("api_tokens.id", "CASCADE")
+    key: str = Field(max_length=255)
+    method: str = Field(max_length=8)
+    path: str
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: Any = _json()
+    created_at: datetime = _ts(nullable=False, index=True)
+
+
+class Change(SQLModel, table=True):
+    """The change feed: database triggers append one row per change of a watched table.
+
+    Written by triggers (migration 0005), so every writer — owner, CLI, another process —
+    feeds it in the same transaction as the change itself. ``id`` never goes back (SQLite
+    AUTOINCREMENT), which makes it the event id of the API's event stream.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: seconds since the epoch (set by the trigger with the database's clock)
+    at: float
+    kind: str = Field(max_length=16)
+    op: str = Field(max_length=8)
+    ref_id: int | None = None

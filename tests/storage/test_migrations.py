@@ -18,6 +18,7 @@ from .seed_0001 import TABLES_0001, seed_0001, typed_table
 from .workers import finish, release, start_worker
 
 TABLES_0002 = ("occurrences", "job_run_log_chunks", "workers", "owner_lease", "system_state")
+TABLES_0005 = ("api_tokens", "idempotency_keys", "changes")
 ORM_CLASSES_0001 = (
     tables.JobTemplate,
     tables.JobTemplateRevision,
@@ -91,7 +92,7 @@ def test_upgrade_from_0001_keeps_every_row(empty_database: Database) -> None:
     upgrade(db)
 
     assert current_revision(db) == head_revision()
-    assert _table_names(db) == {*TABLES_0001, *TABLES_0002, "alembic_version"}
+    assert _table_names(db) == {*TABLES_0001, *TABLES_0002, *TABLES_0005, "alembic_version"}
     for name, expected in seeded.items():
         stored = _read_rows(db, name, list(expected[0]))
         # Aware datetimes compare as instants, so == also covers the UTC conversion.

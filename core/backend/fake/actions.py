@@ -14,7 +14,7 @@ from core.backend.views import (
     RunView,
     WorkerView,
 )
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.jobs import run_control as rules
 from core.jobs.execution.records import new_run, run_parameters
 from core.storage.tables import JobRun, JobRunAttempt, Occurrence, RunLogChunk, Worker
@@ -126,6 +126,22 @@ class FakeRunActions:
     def worker_views(self) -> list[WorkerView]:
         """Workers by name."""
         return [rules.worker_view(self.workers[name]) for name in sorted(self.workers)]
+
+    def steer_worker(self, name: str, action: str, **values: Any) -> WorkerView:
+        """Resize, pause, resume or drain a stored worker, audited, with a worker change."""
+        row = self.workers.get(name)
+        if row is None:
+            raise NotFound("worker", name)
+        slots = values.get("slots")
+        if slots is not None and (
+            isinstance(slots, bool) or not isinstance(slots, int) or not 1 <= slots <= 1024
+        ):
+            raise ValidationFailed("slots", f"must be a whole number from 1 to 1024, not {slots!r}")
+        for field_name, value in values.items():
+            setattr(row, field_name, value)
+        self.store.record(action, "worker", None, name)
+        self.store.changed("worker", "update", row.id)
+        return rules.worker_view(row)
 
     def add_log(self, run_id: int, data: str, *, stream: str = "stdout", attempt: int = 1) -> None:
         """Append output to a run (tests, seeding)."""

@@ -22,6 +22,7 @@ from core.backend.protocol import Backend, Capabilities, Ref
 from core.backend.views import (
     AttemptView,
     AuditView,
+    ChangeBatch,
     DeleteReport,
     FireTimeView,
     JobTypeView,
@@ -106,6 +107,10 @@ class FakeBackend:
         column can be given; the duration follows from start and completion when not given.
         """
         return self.runs.add(template=template, schedule=schedule, **fields)
+
+    def update_run(self, run_id: int, **fields: Any) -> RunView:
+        """Change a stored run as an executor would (tests only: live updates; not audited)."""
+        return self.runs.update(run_id, **fields)
 
     async def job_types(self) -> list[JobTypeView]:
         """Installed job types with their config schemas."""
@@ -257,9 +262,33 @@ class FakeBackend:
         """Known executors."""
         return self.actions.worker_views()
 
+    async def resize_worker(self, name: str, slots: int) -> WorkerView:
+        """Change a worker's slots."""
+        self._check_writable()
+        return self.actions.steer_worker(name, "worker.resize", slots=slots)
+
+    async def pause_worker(self, name: str) -> WorkerView:
+        """Mark a worker paused."""
+        self._check_writable()
+        return self.actions.steer_worker(name, "worker.pause", paused=True)
+
+    async def resume_worker(self, name: str) -> WorkerView:
+        """Clear a worker's pause and drain."""
+        self._check_writable()
+        return self.actions.steer_worker(name, "worker.resume", paused=False, draining=False)
+
+    async def drain_worker(self, name: str) -> WorkerView:
+        """Mark a worker draining."""
+        self._check_writable()
+        return self.actions.steer_worker(name, "worker.drain", draining=True)
+
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""
         return self.store.audit_views(limit)
+
+    async def changes(self, after: int | None = None, *, limit: int = 500) -> ChangeBatch:
+        """What changed after ``after`` in the in-memory store."""
+        return self.store.change_batch(after, limit)
 
 
 if TYPE_CHECKING:

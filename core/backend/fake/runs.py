@@ -124,6 +124,21 @@ class FakeRunService:
         row = JobRun(id=self.store.next_id("run"), **values)
         view = self.store.run_view(row)  # validates status, trigger and types before storing
         self.store.runs[row_id(row)] = row
+        self.store.changed("run", "insert", row.id)
+        return view
+
+    def update(self, run_id: int, **fields: Any) -> RunView:
+        """Change a stored run as an executor would (tests: live updates; not audited)."""
+        unknown = set(fields) - set(JobRun.model_fields)
+        if unknown:
+            raise TypeError(f"JobRun has no field(s) {', '.join(sorted(unknown))}")
+        row = self.store.runs.get(run_id)
+        if row is None:
+            raise NotFound("run", run_id)
+        candidate = row.model_copy(update=as_utc(copy.deepcopy(fields)))
+        view = self.store.run_view(candidate)  # validates before anything is stored
+        self.store.runs[run_id] = candidate
+        self.store.changed("run", "update", run_id)
         return view
 
     def _matching(self, query: RunQuery | RunFilter) -> list[JobRun]:

@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from core.backend.protocol import Ref
-from core.backend.views import AuditView, RunView, ScheduleView, TemplateView
+from core.backend.views import (
+    AuditView,
+    ChangeBatch,
+    ChangeView,
+    RunView,
+    ScheduleView,
+    TemplateView,
+)
 from core.clock import Clock
 from core.errors import NotFound
 from core.jobs import runs as run_rules
@@ -64,6 +71,7 @@ class FakeStore:
         self.schedules: dict[int, JobSchedule] = {}
         self.runs: dict[int, JobRun] = {}
         self.audit: list[AuditRecord] = []
+        self.change_log: list[ChangeView] = []
         self._last_ids: dict[str, int] = defaultdict(int)
 
     def next_id(self, kind: str) -> int:
@@ -157,6 +165,34 @@ class FakeStore:
                 after=copy.deepcopy(after),
             )
         )
+        if target_type in ("template", "schedule", "run"):
+            verb = action.rsplit(".", 1)[-1]
+            op = {"create": "insert", "delete": "delete"}.get(verb, "update")
+            self.changed(target_type, op, target_id)
+
+    def changed(self, kind: str, op: str, ref_id: int | None) -> None:
+        """Append to the change feed, as the database triggers do for the local backend."""
+        self.change_log.append(
+            ChangeView.model_validate(
+                {
+                    "id": self.next_id("change"),
+                    "at": self.clock.now(),
+                    "kind": kind,
+                    "op": op,
+                    "ref_id": ref_id,
+                }
+            )
+        )
+
+    def change_batch(self, after: int | None, limit: int) -> ChangeBatch:
+        """Backend.changes over the in-memory feed (never pruned, so never a reset)."""
+        newest = self.change_log[-1].id if self.change_log else 0
+        if after is None:
+            return ChangeBatch(items=(), cursor=newest)
+        if after > newest:
+            return ChangeBatch(items=(), cursor=newest, reset=True)
+        items = tuple(change for change in self.change_log if change.id > after)[:limit]
+        return ChangeBatch(items=items, cursor=items[-1].id if items else after)
 
     def keep_revision(self, row: JobTemplate) -> None:
         """Store the template's snapshot as its current revision."""

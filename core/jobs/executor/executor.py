@@ -202,6 +202,11 @@ class LocalExecutor:
 
         return await self._call(write)
 
+    @property
+    def name(self) -> str:
+        """The worker name this pool reports under (its row in ``workers``)."""
+        return self.me.name
+
     async def resize(self, slots: int) -> None:
         """Change the number of slots (running runs beyond a smaller size finish normally)."""
         if slots < 1:
