@@ -8,17 +8,19 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import HelpPanel
 
-from console.messages import BackendChanged
+from console.keymap import keymap_problems, known_binding_ids
+from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
 from console.screens import SCREENS
 from console.screens.base import JobdeckScreen
 from console.screens.command_line import CommandLineModal
 from console.screens.confirm import ConfirmModal
+from console.screens.keys import KeysModal
 from console.widgets import SessionInfo
 from core.backend.protocol import Backend
 from core.clock import Clock, SystemClock
@@ -83,6 +85,8 @@ class JobdeckApp(App[int]):
     async def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
+            for problem in keymap_problems(self.user_keymap, known_binding_ids()):
+                self.notify(problem, title="Config", severity="warning", timeout=15)
         await self.switch_mode(self.start_screen)
         if self.owner is not None:
             self.run_worker(self.owner.start(self.session), name="owner", group="owner")
@@ -125,6 +129,14 @@ class JobdeckApp(App[int]):
             if isinstance(screen, JobdeckScreen):
                 screen.post_message(BackendChanged(message.changes, reset=message.reset))
 
+    # -- navigation ---------------------------------------------------------------------
+
+    @on(OpenRun)
+    def _open_run(self, event: OpenRun) -> None:
+        from console.screens.run_detail import RunDetailScreen
+
+        self.push_screen(RunDetailScreen(self.backend, self.session, event.run_id))
+
     # -- global actions -----------------------------------------------------------------
 
     async def action_go(self, name: str, argument: str = "") -> None:
@@ -165,11 +177,12 @@ class JobdeckApp(App[int]):
         self.notify(f"no theme {name!r}; one of: {themes}", severity="error", timeout=10)
 
     def action_toggle_keys(self) -> None:
-        """Show the keys that apply here, or hide them again."""
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """List every key that works on this screen, with its binding id."""
+        screen = self.screen
+        if isinstance(screen, KeysModal):
+            screen.dismiss(None)
+            return
+        self.push_screen(KeysModal(screen.active_bindings, type(screen).__name__))
 
     async def action_quit(self) -> None:
         """Quit; when runs execute in this process, ask first (quitting cancels them)."""

@@ -25,3 +25,11 @@ class BackendChanged(Message):
         return self.reset or any(
             change.kind == kind and change.ref_id in (ref_id, None) for change in self.changes
         )
+
+
+class OpenRun(Message):
+    """A request to show one run's detail (posted by any screen; the app opens it)."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
