@@ -16,6 +16,7 @@ from textual.screen import Screen
 from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
+from console.outage import outage_summary
 from console.screens import SCREENS
 from console.screens.base import JobdeckScreen
 from console.screens.command_line import CommandLineModal
@@ -23,6 +24,7 @@ from console.screens.confirm import ConfirmModal
 from console.screens.keys import KeysModal
 from console.widgets import SessionInfo
 from core.backend.protocol import Backend
+from core.backend.views import ChangeBatch
 from core.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -112,16 +114,33 @@ class JobdeckApp(App[int]):
                 )
             return
         if not health.ok:
-            down = self.session.clock.now() - (health.since or self.session.clock.now())
-            health.state, health.detail, health.since = "ok", "", None
-            self.notify(f"Back after {down.total_seconds():.0f}s; reloading", title="Reconnected")
-            self._broadcast(BackendChanged((), reset=True))
+            await self._back_online(batch)
+            return
         if self._cursor is None:
             self._cursor = batch.cursor
             return
         self._cursor = batch.cursor
         if batch.items or batch.reset:
             self._broadcast(BackendChanged(batch.items, reset=batch.reset))
+
+    async def _back_online(self, batch: ChangeBatch) -> None:
+        """Say how long the backend was gone and what ended meanwhile, then reload all."""
+        health = self.session.health
+        since = health.since
+        down = self.session.clock.now() - (since or self.session.clock.now())
+        missed = list(batch.items)
+        while batch.items and len(missed) < 5000:  # the feed kept everything: read it all
+            batch = await self.backend.changes(batch.cursor)
+            missed.extend(batch.items)
+        self._cursor = batch.cursor
+        health.state, health.detail, health.since = "ok", "", None
+        summary = await outage_summary(self.backend, tuple(missed), since)
+        self.notify(
+            summary or "nothing ended meanwhile",
+            title=f"Reconnected after {down.total_seconds():.0f}s",
+            timeout=15,
+        )
+        self._broadcast(BackendChanged((), reset=True))
 
     def _broadcast(self, message: BackendChanged) -> None:
         # Every screen of the visible stack: a modal does not hide the screen beneath it.

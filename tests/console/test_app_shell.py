@@ -133,10 +133,16 @@ async def test_changes_reach_the_screen_and_a_dead_backend_marks_data_stale(
         await app.poll_changes()
         assert app.session.health.state == "stale"
         assert "unreachable" in app.session.health.detail
+        # meanwhile one running run fails and another completes
+        running = [r for r in backend.runs.store.runs.values() if r.status == "running"]
+        assert len(running) >= 2, "the seed has running runs"
+        backend.update_run(running[0].id, status="failed")  # type: ignore[arg-type]
+        backend.update_run(running[1].id, status="completed")  # type: ignore[arg-type]
         monkeypatch.setattr(backend, "changes", real)
         seen.clear()
         await app.poll_changes()
         await pilot.pause()
         assert app.session.health.ok
         assert seen, "coming back reloads what the screen shows"
-        assert any("Back after" in n.message for n in app._notifications)
+        summaries = [n.message for n in app._notifications if n.title.startswith("Reconnected")]
+        assert summaries and "1 failed" in summaries[-1] and "1 completed" in summaries[-1]
