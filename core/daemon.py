@@ -1,4 +1,11 @@
-"""`jobdeck daemon`: the headless owner, logging to stdout, stopping gracefully on a signal."""
+"""`jobdeck daemon`: the headless owner and its HTTP API, logging to stdout, stopping gracefully
+on a signal.
+
+The API (uvicorn, in this event loop) is bound before the owner starts, so a bad or busy
+address fails at once and the lease records the real address. It also serves while this
+daemon waits as a standby. On SIGTERM/SIGINT the owner stops first (running runs get
+``grace``), then the API.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,15 @@ import signal
 import sys
 import time
 
+from core.api.app import create_app
+from core.api.serve import Listen, start_api
 from core.backend.factory import open_database
+from core.backend.local import LocalBackend
+from core.jobs.audit import Actor
 from core.owner import Owner
 from core.settings.config import Settings
+from core.settings.secrets import SecretBox
+from core.storage.database import Database
 
 log = logging.getLogger("jobdeck.daemon")
 
@@ -28,9 +41,33 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-async def serve(settings: Settings, *, grace: float) -> int:
+def _backend(settings: Settings, db: Database, owners: list[Owner]) -> LocalBackend:
+    """The API's backend: writes act as each request's token (LocalBackend.with_actor)."""
+
+    def wake() -> None:
+        if owners:
+            owners[-1].wake()  # runs queued through the API start at once, not at the next poll
+
+    return LocalBackend(
+        db,
+        actor=Actor("api", "api"),
+        default_zone=settings.timezone,
+        read_only=settings.read_only,
+        secrets=SecretBox(settings.resolved_secret_key_file()),
+        on_runs_created=wake,
+    )
+
+
+async def serve(settings: Settings, *, grace: float, listen: Listen | None = None) -> int:
     """Own the database until SIGTERM/SIGINT; wait as a standby while someone else owns it."""
     db = await asyncio.to_thread(open_database, settings)
+    owners: list[Owner] = []
+    backend = _backend(settings, db, owners)
+    try:
+        api = await start_api(create_app(backend, db), listen or Listen())
+    except BaseException:
+        await backend.close()
+        raise
     stop = asyncio.Event()
     received: list[str] = []
     loop = asyncio.get_running_loop()
@@ -41,12 +78,14 @@ async def serve(settings: Settings, *, grace: float) -> int:
             stop.set()
 
         loop.add_signal_handler(signum, on_signal)
-    log.info("jobdeck daemon starting on %s", db.describe())
+    log.info("jobdeck daemon starting on %s, API on %s", db.describe(), api.address)
     try:
         while not stop.is_set():
-            owner = Owner(settings, db)
+            owner = Owner(settings, db, api_address=api.address)
+            owners[:] = [owner]
             if not await owner.start_when_free(stop):
                 break
+            backend.attach_executor(owner.executor)
             stopped = asyncio.create_task(stop.wait())
             lost = asyncio.create_task(owner.lost_lease.wait())
             await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
@@ -54,16 +93,24 @@ async def serve(settings: Settings, *, grace: float) -> int:
             lost.cancel()
             why = f"daemon stopping ({received[0]})" if received else "lost the lease"
             log.info("%s: letting running runs finish for up to %.0fs", why, grace)
+            backend.attach_executor(None)
             await owner.stop(grace, why)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        await asyncio.to_thread(db.dispose)
+        await api.stop()
+        await backend.close()
     log.info("jobdeck daemon stopped")
     return 0
 
 
-def run_daemon(settings: Settings, *, grace: float = 30.0, log_level: str = "INFO") -> int:
-    """Entry point of `jobdeck daemon`."""
+def run_daemon(
+    settings: Settings,
+    *,
+    grace: float = 30.0,
+    log_level: str = "INFO",
+    listen: Listen | None = None,
+) -> int:
+    """Entry point of `jobdeck daemon` (API on ``listen``, default 127.0.0.1:8765)."""
     configure_logging(log_level)
-    return asyncio.run(serve(settings, grace=grace))
+    return asyncio.run(serve(settings, grace=grace, listen=listen))

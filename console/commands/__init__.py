@@ -31,12 +31,13 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[Any]"
 
 def register(subparsers: Subparsers) -> None:
     """Add the template, schedule and run nouns to the top-level parser."""
-    from console.commands import execution, runs, schedules, templates
+    from console.commands import execution, runs, schedules, templates, tokens
 
     templates.register(subparsers)
     schedules.register(subparsers)
     runs.register(subparsers)
     execution.register(subparsers)
+    tokens.register(subparsers)
 
 
 def add_noun(subparsers: Subparsers, name: str, summary: str) -> Subparsers:

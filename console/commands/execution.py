@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from console.commands import Context, Subparsers, add_verb
-from console.commands.options import param_values
+from console.commands.options import UsageError, param_values
 from console.commands.output import clean, emit, print_json, table, when
 from core.backend.views import TERMINAL_STATUSES, LogChunkView, RunView
 from core.jobs.durations import parse_duration
@@ -58,6 +59,14 @@ def register(subparsers: Subparsers) -> None:
         help="on SIGTERM, how long running jobs may finish before they are cancelled",
     )
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    p.add_argument("--host", help="API address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="API port (default 8765; 0 picks a free one)")
+    p.add_argument("--socket", type=Path, metavar="PATH", help="serve the API on a unix socket")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (tokens cross the network; put TLS in front)",
+    )
 
 
 async def run_template(ctx: Context, args: argparse.Namespace) -> int:
@@ -165,7 +174,17 @@ async def ledger(ctx: Context, args: argparse.Namespace) -> int:
 
 def daemon(settings: Any, args: argparse.Namespace) -> int:
     """Run `jobdeck daemon` (blocking until SIGTERM/SIGINT)."""
+    from core.api.serve import DEFAULT_HOST, DEFAULT_PORT, Listen, check_listen
     from core.daemon import run_daemon
 
     grace = parse_duration(args.grace, "--grace")
-    return run_daemon(settings, grace=grace, log_level=args.log_level)
+    if args.socket is not None and (args.host is not None or args.port is not None):
+        raise UsageError("daemon: --socket cannot be combined with --host or --port")
+    listen = Listen(
+        host=args.host or DEFAULT_HOST,
+        port=DEFAULT_PORT if args.port is None else args.port,
+        socket_path=args.socket,
+        allow_remote=args.allow_remote,
+    )
+    check_listen(listen)  # before logging starts, so the refusal is the one line printed
+    return run_daemon(settings, grace=grace, log_level=args.log_level, listen=listen)

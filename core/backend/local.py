@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
@@ -91,6 +92,29 @@ class LocalBackend:
         if self.executor is not None:
             return self._capabilities.model_copy(update={"worker_control": True})
         return self._capabilities
+
+    def with_actor(self, actor: Actor) -> LocalBackend:
+        """This backend acting as ``actor`` (the API's per-token audit name): the same database,
+        clock, secrets, wake-up callback and lent pool; only who the audit log names differs.
+
+        Take one per request: it shares the pool lent at the time it was made.
+        """
+        scoped = copy.copy(self)
+        scoped.actor = actor
+        scoped.templates = TemplateService(self.db, self.clock, actor, self.templates.secrets)
+        scoped.schedules = ScheduleService(
+            self.db, self.clock, actor, self.schedules.default_zone, self.schedules.secrets
+        )
+        scoped.runs = RunService(self.db, self.clock, actor)
+        scoped.actions = RunActions(
+            self.db,
+            self.clock,
+            actor,
+            self.actions.secrets,
+            scoped.runs,
+            self.actions.on_runs_created,
+        )
+        return scoped
 
     def attach_executor(self, executor: ExecutorHandle | None) -> None:
         """Lend the in-process owner's pool (None when the owner stops), for worker control."""
@@ -250,6 +274,11 @@ class LocalBackend:
         return await self._call(
             self.actions.run_template, ref, parameters, triggered_by=triggered_by, force=force
         )
+
+    async def run_schedule(self, ref: Ref, *, force: bool = False) -> RunView:
+        """Queue a manual run of a schedule now (never consuming an occurrence)."""
+        self._check_writable()
+        return await self._call(self.actions.run_schedule, ref, force=force)
 
     async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView:
         """Cancel a pending or running run."""

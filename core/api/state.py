@@ -1,0 +1,68 @@
+"""What every route reaches through the request: the backend, the database, settings, clock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from fastapi import Request
+
+from core.api.auth import Principal
+from core.api.config import ApiSettings
+from core.backend.protocol import Backend
+from core.clock import Clock
+from core.errors import NotFound
+from core.jobs.audit import Actor
+from core.storage.database import Database
+
+#: The largest id a database column holds (bigger ones cannot name anything).
+MAX_ID = 2**63 - 1
+
+
+class ScopedBackend(Backend, Protocol):
+    """A Backend that can act as someone else (the API's tokens) for the audit log."""
+
+    def with_actor(self, actor: Actor) -> Backend:
+        """The same backend, audited as ``actor``."""
+        ...
+
+
+@dataclass
+class ApiState:
+    """The app's shared state (``app.state.jobdeck``)."""
+
+    backend: ScopedBackend
+    db: Database
+    settings: ApiSettings
+    clock: Clock
+    #: set when the server stops: streams end instead of holding the shutdown up
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def api_state(request: Request) -> ApiState:
+    """The state of the app serving ``request``."""
+    state: ApiState = request.app.state.jobdeck
+    return state
+
+
+def reader(request: Request) -> Backend:
+    """The backend for reads (nothing is audited)."""
+    return api_state(request).backend
+
+
+def writer(request: Request, principal: Principal) -> Backend:
+    """The backend for a write, audited with the token's name and source "api"."""
+    return api_state(request).backend.with_actor(principal.actor())
+
+
+def ref(value: str, kind: str) -> int | str:
+    """A path or query reference: an id (digits) or a name; ids no row can have are NotFound."""
+    text = value.strip()
+    if text.isdigit():
+        # int() of non-ASCII digits ("²") or of huge strings fails, and the database cannot
+        # hold ids past 2**63-1: none of those names anything.
+        if not text.isascii() or len(text) > 19 or int(text) > MAX_ID:
+            raise NotFound(kind, value)
+        return int(text)
+    return value
