@@ -26,6 +26,7 @@ from console.widgets import SessionInfo
 from core.backend.protocol import Backend
 from core.backend.views import ChangeBatch
 from core.clock import Clock, SystemClock
+from core.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from console.embedded import EmbeddedOwner
@@ -63,6 +64,7 @@ class JobdeckApp(App[int]):
         owner: EmbeddedOwner | None = None,
         poll_seconds: float | None = POLL_SECONDS,
         start_screen: str = "templates",
+        start_argument: str = "",
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -77,6 +79,7 @@ class JobdeckApp(App[int]):
         self.owner = owner
         self.poll_seconds = poll_seconds
         self.start_screen = start_screen
+        self.start_argument = start_argument
         self._cursor: int | None = None
         for name, screen_class in SCREENS.items():
             self.add_mode(name, self._screen_factory(screen_class))
@@ -89,7 +92,7 @@ class JobdeckApp(App[int]):
             self.set_keymap(self.user_keymap)
             for problem in keymap_problems(self.user_keymap, known_binding_ids()):
                 self.notify(problem, title="Config", severity="warning", timeout=15)
-        await self.switch_mode(self.start_screen)
+        await self.action_go(self.start_screen, self.start_argument)
         if self.owner is not None:
             self.run_worker(self.owner.start(self.session), name="owner", group="owner")
         if self.poll_seconds:
@@ -228,11 +231,17 @@ class JobdeckApp(App[int]):
             await self.owner.stop("the console that owned the database quit")
 
 
-def run_tui(settings: Settings, read_only: bool = False) -> int:
-    """Run the TUI on the configured database, owning it when nobody else does."""
+def run_tui(settings: Settings, read_only: bool = False, start: str = "templates") -> int:
+    """Run the TUI on the configured database, owning it when nobody else does.
+
+    ``start`` is a command line to begin with (``runs failed``); a bad one is refused here.
+    """
     from console.embedded import EmbeddedOwner
     from core.backend.factory import open_local_backend
 
+    parsed = parse(start)
+    if parsed is None or parsed[0].screen is None:
+        raise ValidationFailed("--command", f"{start!r} names no screen; try templates, runs…")
     if read_only and not settings.read_only:
         settings = settings.model_copy(update={"read_only": True})
     backend = open_local_backend(settings, source="tui")
@@ -243,6 +252,8 @@ def run_tui(settings: Settings, read_only: bool = False) -> int:
         zone=settings.timezone,
         keymap=settings.keymap,
         owner=owner,
+        start_screen=parsed[0].screen,
+        start_argument=parsed[1],
     )
 
     async def session() -> None:

@@ -9,27 +9,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from console.commands import Context, register
-from console.commands.options import Parser, UsageError, option_for
+from console.commands.options import (
+    Parser,
+    UsageError,
+    add_attach_options,
+    attach_token,
+    option_for,
+)
 from core.backend.protocol import Backend
-from core.errors import BackendUnavailable, JobdeckError, PermissionDenied, ValidationFailed
+from core.errors import (
+    BackendUnavailable,
+    JobdeckError,
+    PermissionDenied,
+    Unsupported,
+    ValidationFailed,
+)
 from core.settings.config import Settings, load_settings
 
 EPILOG = """\
 without a command, jobdeck starts the terminal console (TUI).
 exit codes: 0 ok, 1 failure, 2 bad input.
 environment: JOBDECK_HOME (data directory), JOBDECK_CONFIG (config file),
-  JOBDECK_DATABASE_URL (PostgreSQL instead of SQLite), JOBDECK_TIMEZONE (display zone).
+  JOBDECK_DATABASE_URL (PostgreSQL instead of SQLite), JOBDECK_TIMEZONE (display zone),
+  JOBDECK_TOKEN (API token for --backend, or for the owner's API).
+attaching: with a live owner of the database (`jobdeck daemon`, an embedded TUI) that serves
+  its API, commands go through that API; --backend URL|NAME attaches to any daemon.
 examples:
   jobdeck template create hello --type shell --config command='echo hello'
   jobdeck schedule create hello-daily --template hello --daily 06:30 --tz Europe/Riga
   jobdeck schedule preview --cron '0 9 * * 1' --tz UTC -n 3
   jobdeck run list --status failed --since 1d
+  JOBDECK_TOKEN=jd_... jobdeck --backend http://127.0.0.1:8765 template list --json
 """
 
 
@@ -54,31 +73,72 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", dest="config_file", metavar="PATH", type=Path, help="config file (TOML)"
     )
     parser.add_argument("--read-only", action="store_true", help="refuse every write")
+    add_attach_options(parser)
+    parser.add_argument(
+        "-c",
+        "--command",
+        dest="start_command",
+        metavar="CMD",
+        default="templates",
+        help="TUI: the command line to start with, e.g. -c runs or -c 'runs failed'",
+    )
     parser.add_argument("--version", action="version", version=f"jobdeck {_version()}")
     nouns = parser.add_subparsers(dest="noun", metavar="COMMAND")
     register(nouns)
     return parser
 
 
+def _database_error(settings: Settings, exc: Exception) -> BackendUnavailable:
+    """A driver error (refused connection, bad URL) while opening the database, in one line."""
+    cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
+    detail = " ".join(str(cause).split()) or cause.__class__.__name__
+    # Never echo a password from the URL into a terminal or a log.
+    url = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", settings.resolved_database_url())
+    return BackendUnavailable(f"cannot open the database {url}: {detail}")
+
+
 def open_backend(settings: Settings) -> Backend:
-    """The backend the CLI talks to: the one place that chooses it (local for now)."""
+    """The local backend on the configured database (no attaching)."""
     from core.backend.factory import open_local_backend
 
     try:
         return open_local_backend(settings, source="cli")
     except JobdeckError:
         raise
-    except Exception as exc:  # driver errors (refused connection, bad URL) while migrating
-        cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
-        detail = " ".join(str(cause).split()) or cause.__class__.__name__
-        # Never echo a password from the URL into a terminal or a log.
-        url = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", settings.resolved_database_url())
-        raise BackendUnavailable(f"cannot open the database {url}: {detail}") from exc
+    except Exception as exc:
+        raise _database_error(settings, exc) from exc
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    text = " ".join(message.split())
+    sys.stderr.write(f"jobdeck: warning: {text}\n")
+
+
+async def open_cli_backend(settings: Settings, args: argparse.Namespace) -> Backend:
+    """The backend the CLI talks to: the one place that chooses it (--backend, the owner's
+    API, or the database)."""
+    from core.backend.factory import open_backend_for
+
+    try:
+        backend, _ = await open_backend_for(
+            settings,
+            "cli",
+            getattr(args, "backend", None),
+            attach_token(args),
+            insecure=getattr(args, "insecure", False),
+            warn=warn,
+        )
+    except JobdeckError:
+        raise
+    except Exception as exc:
+        raise _database_error(settings, exc) from exc
+    return backend
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     """Open the backend, refuse writes in read-only mode, run the handler, close."""
-    backend = await asyncio.to_thread(open_backend, settings)
+    backend = await open_cli_backend(settings, args)
     try:
         if args.writes and not backend.capabilities.writable:
             raise PermissionDenied(
@@ -90,6 +150,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return code
     finally:
         await backend.close()
+
+
+def _tui_attach(run_tui: Callable[..., int], args: argparse.Namespace) -> dict[str, Any]:
+    """--backend, the token and --insecure for run_tui, once it takes them."""
+    if "backend" not in inspect.signature(run_tui).parameters:
+        if args.backend:
+            raise Unsupported("this build's TUI cannot attach to --backend yet; the commands can")
+        return {}
+    return {"backend": args.backend, "token": attach_token(args), "insecure": args.insecure}
 
 
 def _message(exc: JobdeckError, args: argparse.Namespace | None) -> str:
@@ -122,9 +191,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.noun is None:
             from console.app import run_tui  # only the TUI pays for importing Textual
 
-            return run_tui(settings, read_only=settings.read_only)
+            attach = _tui_attach(run_tui, args)
+            return run_tui(
+                settings, read_only=settings.read_only, start=args.start_command, **attach
+            )
         standalone = getattr(args, "standalone", None)
         if standalone is not None:
+            if args.backend:
+                raise UsageError(
+                    f"'jobdeck {args.noun}' works on the database directly (it is not part of "
+                    "the daemon's API): run it without --backend, where the database is"
+                )
             return int(standalone(settings, args))
         return asyncio.run(_run(args, settings))
     except UsageError as exc:

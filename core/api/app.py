@@ -16,7 +16,7 @@ from core.api.auth import ROLE_OF, TokenCache
 from core.api.config import ApiSettings, api_version
 from core.api.idempotency import IdempotencyStore
 from core.api.middleware import BodyLimit, ServerErrorGuard
-from core.api.paging import PageCursors
+from core.api.paging import PageCursors, TotalCache
 from core.api.routes import events, health, runs, schedules, system, templates, tokens, workers
 from core.api.state import ApiState, ScopedBackend
 from core.clock import Clock, SystemClock
@@ -102,6 +102,7 @@ def create_app(
     )
     app.state.idempotency = IdempotencyStore(db, clock, settings.idempotency_ttl_seconds)
     app.state.page_cursors = PageCursors(settings.page_cursor_ttl_seconds)
+    app.state.run_totals = TotalCache(settings.run_total_ttl_seconds)
     for router in ROUTERS:
         check_roles(router)
         app.include_router(router)

@@ -84,3 +84,44 @@ async def numbered_page(
     found = await backend.list_runs(query.model_copy(update={"limit": page_size, "cursor": cursor}))
     cursors.remember(key, page + 1, found.next_cursor)
     return found
+
+
+class TotalCache:
+    """Cockpit's ``total`` per filter set, counted at most once per ``ttl`` seconds.
+
+    An unfiltered COUNT over a million runs costs ~100-200 ms; a listing polled by several
+    clients must not pay it per request. Within the TTL the total may lag new runs slightly
+    (the items never do: they are read every time).
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._totals: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    async def total(self, backend: Backend, query: RunQuery) -> int:
+        """How many runs match ``query`` (filters only; sort, cursor and limit ignored)."""
+        key = query.model_dump_json(include=FILTER_FIELDS)
+        now = time.monotonic()
+        cached = self._totals.get(key)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        counts = await backend.run_counts(query)
+        total = sum(counts.values())
+        self._totals[key] = (now, total)
+        self._totals.move_to_end(key)
+        while len(self._totals) > _MAX_QUERIES:
+            self._totals.popitem(last=False)
+        return total
+
+
+#: The RunQuery fields that decide which runs match.
+FILTER_FIELDS = {
+    "status",
+    "job_type",
+    "triggered_by",
+    "template_id",
+    "schedule_id",
+    "since",
+    "until",
+    "search",
+}

@@ -32,6 +32,8 @@ class TemplateSpec(Input):
     retry_delay_seconds: float = 10.0
     overlap: Literal["skip", "queue", "replace", "allow"] | None = None
     is_global: bool = True
+    #: run history kept (keep_success, keep_failure, max_age_days); None: the defaults
+    retention: dict[str, Any] | None = None
 
 
 class TemplatePatch(Input):
@@ -50,6 +52,8 @@ class TemplatePatch(Input):
     overlap: Literal["skip", "queue", "replace", "allow"] | None = None
     is_global: bool | None = None
     paused: bool | None = None
+    #: replaces the whole retention setting; {} resets it to the defaults
+    retention: dict[str, Any] | None = None
     #: fields to reset to "none" (timeout_seconds, deadline_seconds, description, overlap)
     clear: tuple[str, ...] = ()
 
@@ -149,6 +153,8 @@ class RunQuery(Input):
     descending: bool = True
     limit: int = Field(default=50, ge=1, le=1000)
     cursor: str | None = None
+    #: count the matching runs too (a COUNT over every match: ~200 ms unfiltered at 1M runs)
+    with_total: bool = True
 
 
 class RunFilter(Input):

@@ -75,6 +75,7 @@ class TemplateView(View):
     broken: str | None = None
     schedule_count: int = 0
     last_run_status: str | None = None
+    retention: dict[str, int] | None = None
 
 
 class TemplateRevisionView(View):
@@ -177,7 +178,8 @@ class RunPage(View):
     """One page of runs; ``next_cursor`` fetches the following page (keyset pagination)."""
 
     items: tuple[RunView, ...]
-    total: int
+    #: how many runs match (None when the query said with_total=False)
+    total: int | None
     next_cursor: str | None
 
 
@@ -250,6 +252,15 @@ class OccurrenceView(View):
     recorded_at: datetime
 
 
+class ActiveRunView(View):
+    """A run a worker is executing now (the screen derives its elapsed time from the clock)."""
+
+    run_id: int
+    job_name: str
+    attempt: int
+    started_at: datetime | None
+
+
 class WorkerView(View):
     """An executor: the local pool or a Celery worker."""
 
@@ -267,6 +278,8 @@ class WorkerView(View):
     queues: tuple[str, ...]
     started_at: datetime | None
     heartbeat_at: datetime | None
+    #: the runs with status running whose ``worker`` is this worker, oldest start first
+    active_runs: tuple[ActiveRunView, ...] = ()
 
 
 class ChangeView(View):

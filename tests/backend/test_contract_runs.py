@@ -146,6 +146,11 @@ async def test_keyset_pages_cover_everything_once(
             break
     assert paged == ids(whole.items)
     assert len(set(paged)) == 9
+    uncounted = await b.list_runs(
+        RunQuery(sort=sort, descending=descending, limit=2, with_total=False)
+    )
+    assert uncounted.total is None
+    assert ids(uncounted.items) == ids(whole.items)[:2]
     keys = [
         (_LOWEST.get(sort) if getattr(run, sort) is None else getattr(run, sort), run.id)
         for run in whole.items

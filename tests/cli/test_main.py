@@ -15,14 +15,20 @@ from console.commands import templates
 from .helpers import Run
 
 
+#: the ``start`` command each fake run_tui call received
+starts: list[object] = []
+
+
 @pytest.fixture
 def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, bool]]:
     """A stand-in console.app whose run_tui records its calls."""
     calls: list[tuple[object, bool]] = []
+    starts.clear()
     module = types.ModuleType("console.app")
 
-    def run_tui(settings: object, read_only: bool) -> int:
+    def run_tui(settings: object, read_only: bool, **options: object) -> int:
         calls.append((settings, read_only))
+        starts.append(options.get("start"))
         return 7
 
     module.run_tui = run_tui  # type: ignore[attr-defined]
@@ -33,7 +39,9 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, bool]]:
 def test_no_command_starts_the_tui(home: Path, fake_app: list[tuple[object, bool]]) -> None:
     assert cli.main([]) == 7
     assert cli.main(["--read-only"]) == 7
-    assert [read_only for _, read_only in fake_app] == [False, True]
+    assert cli.main(["-c", "runs failed"]) == 7
+    assert [read_only for _, read_only in fake_app] == [False, True, False]
+    assert starts == ["templates", "templates", "runs failed"]
     settings = fake_app[0][0]
     assert Path(settings.home) == home  # type: ignore[attr-defined]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -70,7 +71,7 @@ def test_daemon_runs_an_every_2s_schedule_and_stops_cleanly(tmp_path: Path) -> N
         == 0
     )
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "daemon", "--grace", "5s"],
+        [sys.executable, "-m", "console.cli", "daemon", "--grace", "5s", "--port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -119,3 +120,78 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     assert elapsed < 2 + 10 + 5  # timeout + kill grace + slack
     time.sleep(0.5)
     assert sleeps_alive(marker) == []
+
+
+def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[str]:
+    """A `jobdeck daemon` on a free API port, its output in ``log`` (readable while it runs)."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "daemon", "--grace", "2s", "--port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def wait_for_line(log: Path, words: str, timeout: float) -> float:
+    """When ``words`` first appeared in ``log`` (polled); fails after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while words not in log.read_text():
+        assert time.monotonic() < end, f"no {words!r} in {log.name}:\n{log.read_text()}"
+        time.sleep(0.05)
+    return time.monotonic()
+
+
+@pytest.mark.slow
+def test_f1_f2_a_second_daemon_waits_as_standby_and_takes_over_after_kill_9(
+    tmp_path: Path,
+) -> None:
+    from sqlmodel import select
+
+    from core.storage.database import Database, sqlite_url
+    from core.storage.tables import JobRun, Occurrence
+
+    env = jobdeck_env(tmp_path)  # heartbeat 1 s, lease TTL 4 s
+    created = jd(env, "template", "create", "hello", "--type", "shell", "--config", "command=true")
+    assert created.returncode == 0, created.stderr
+    assert (
+        jd(env, "schedule", "create", "tick", "--template", "hello", "--every", "1s").returncode
+        == 0
+    )
+    first = start_daemon(env, tmp_path / "first.log")
+    second: subprocess.Popen[str] | None = None
+    try:
+        wait_for_line(tmp_path / "first.log", "took the lease", 30)
+        second = start_daemon(env, tmp_path / "second.log")
+        wait_for_line(tmp_path / "second.log", "standby:", 30)
+        time.sleep(4 + 1)  # past the TTL: a live, renewed lease is never taken
+        assert "took the lease" not in (tmp_path / "second.log").read_text()
+        killed = time.monotonic()
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        taken = wait_for_line(tmp_path / "second.log", "took the lease", 30)
+        assert taken - killed <= 4 + 1 + 2  # F2: the TTL plus one heartbeat (and slack)
+        time.sleep(3)
+    finally:
+        for daemon in (first, second):
+            if daemon is not None and daemon.poll() is None:
+                daemon.send_signal(signal.SIGTERM)
+                daemon.wait(30)
+    assert second is not None and second.returncode == 0, (tmp_path / "second.log").read_text()
+    db = Database(sqlite_url(tmp_path / "jobdeck.db"))
+    try:
+        with db.read() as session:
+            keys = [
+                run.scheduled_for
+                for run in session.exec(select(JobRun).where(JobRun.triggered_by == "schedule"))
+            ]
+            ledger = sorted(o.scheduled_for for o in session.exec(select(Occurrence)))
+    finally:
+        db.dispose()
+    assert len(keys) == len(set(keys)) >= 5  # 0 duplicate run keys
+    # Every second from the first occurrence to the last is recorded once, across the gap.
+    assert len(ledger) == len(set(ledger))
+    steps = {(b - a).total_seconds() for a, b in itertools.pairwise(ledger)}
+    assert steps == {1.0}

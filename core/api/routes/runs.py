@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from core.api.auth import Admin, Operator, Viewer
 from core.api.idempotency import IdempotencyKey, IdempotentRoute
-from core.api.paging import PageCursors, numbered_page
+from core.api.paging import PageCursors, TotalCache, numbered_page
 from core.api.schemas import (
     ERRORS,
     CancelRequest,
@@ -134,6 +134,7 @@ async def list_runs(
         sort=sort,
         descending=descending,
         limit=page_size,
+        with_total=False,
     )
     backend = reader(request)
     if cursor is not None:
@@ -143,13 +144,15 @@ async def list_runs(
         found = await numbered_page(
             backend, query, page, page_size, _page_cursors(request), settings.max_page_offset
         )
+    totals: TotalCache = request.app.state.run_totals
+    total = await totals.total(backend, query)
     return respond(
         RunList(
             items=list(found.items),
-            total=found.total,
+            total=total,
             page=page,
             page_size=page_size,
-            total_pages=(found.total + page_size - 1) // page_size,
+            total_pages=(total + page_size - 1) // page_size,
             next_cursor=found.next_cursor,
         )
     )

@@ -63,7 +63,8 @@ class FakeRunService:
             last = page[-1]
             cursor = encode_cursor(query, _sort_value(last, query.sort), row_id(last))
         items = tuple(self.store.run_view(run) for run in page)
-        return RunPage(items=items, total=len(matched), next_cursor=cursor)
+        total = len(matched) if query.with_total else None
+        return RunPage(items=items, total=total, next_cursor=cursor)
 
     def counts(self, query: RunQuery | None = None) -> dict[str, int]:
         """How many runs have each status (every status present, zero included)."""
