@@ -1,8 +1,14 @@
-"""Owning the database from inside the TUI: the owner runs in the app's own event loop."""
+"""Owning the database from inside the TUI: the owner runs in the app's own event loop.
+
+An embedded owner is a full owner: it schedules, executes, and serves the HTTP API on
+``$JOBDECK_HOME/api.sock`` (or a loopback port) with a local credential, so the CLI and a
+second console attach to it exactly as they would to a daemon.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,6 +17,8 @@ from core.backend.local import LocalBackend
 from core.owner import Owner, live_owner
 
 if TYPE_CHECKING:
+    from core.api.serve import ApiServer
+    from core.remote.credentials import OwnerCredential
     from core.settings.config import Settings
 
 log = logging.getLogger("jobdeck.console")
@@ -21,29 +29,58 @@ QUIT_GRACE_SECONDS = 5.0
 
 
 class EmbeddedOwner:
-    """Takes the lease when nobody holds it and lends the owner to the local backend."""
+    """Takes the lease when nobody holds it, serves the API, lends the owner to the backend."""
 
     def __init__(self, settings: Settings, backend: LocalBackend) -> None:
         self.settings = settings
         self.backend = backend
         self.owner: Owner | None = None
+        self.server: ApiServer | None = None
+        self.credential: OwnerCredential | None = None
         self._stopping = asyncio.Event()
 
     async def start(self, session: SessionInfo) -> None:
         """Own the database; while another process does, stay attached as a standby and
         take over when its lease lapses (it stopped or died)."""
-        owner = Owner(self.settings, self.backend.db)
-        if not await owner.try_start():
-            holder = live_owner(self.backend.db) or "another process"
-            session.mode = f"attached to {holder}"
-            if not await owner.start_when_free(self._stopping):
+        db = self.backend.db
+        announced = False
+        while not self._stopping.is_set():
+            holder = await asyncio.to_thread(live_owner, db)
+            if holder is None and await self._try_own():
+                session.mode = "embedded"
+                if announced:
+                    log.info("the previous owner is gone: this console now owns the database")
                 return
-            log.info("the owner %s is gone: this console now owns the database", holder)
-        self.owner = owner
+            session.mode = f"attached to {holder or 'another process'}"
+            announced = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), self.settings.scheduler.heartbeat_seconds
+                )
+
+    async def _try_own(self) -> bool:
+        from core.api.serve import serve_embedded
+        from core.remote.credentials import OwnerCredential
+
+        try:
+            server = await serve_embedded(self.backend, self.settings)
+        except Exception as exc:  # a live socket of another console, a full disk...
+            log.warning("not serving the API from this console: %s", exc)
+            server = None
+        owner = Owner(self.settings, self.backend.db, api_address=server and server.address)
+        if not await owner.try_start():
+            if server is not None:
+                await server.stop()
+            return False
+        self.owner, self.server = owner, server
         self.backend.attach_executor(owner.executor)
         self.backend.on_runs_created = owner.wake
         self.backend.on_schedules_changed = owner.scheduler.wake
-        session.mode = "embedded"
+        if server is not None:
+            self.credential = await asyncio.to_thread(
+                OwnerCredential.publish, self.settings, self.backend.db, server.address
+            )
+        return True
 
     @property
     def active_runs(self) -> int:
@@ -56,7 +93,13 @@ class EmbeddedOwner:
         owner, self.owner = self.owner, None
         if owner is None:
             return
+        credential, self.credential = self.credential, None
+        if credential is not None:
+            await asyncio.to_thread(credential.withdraw)
         self.backend.attach_executor(None)
         self.backend.on_runs_created = None
         self.backend.on_schedules_changed = None
         await owner.stop(QUIT_GRACE_SECONDS, reason)
+        server, self.server = self.server, None
+        if server is not None:
+            await server.stop()
