@@ -19,11 +19,19 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("right,l", "app.focus_next", "Next", show=False, id="confirm.right"),
     ]
 
-    def __init__(self, title: str, details: list[str], *, confirm_label: str) -> None:
+    def __init__(
+        self,
+        title: str,
+        details: list[str],
+        *,
+        confirm_label: str,
+        cancel_label: str = "Cancel",
+    ) -> None:
         super().__init__()
         self.question = title
         self.details = details
         self.confirm_label = confirm_label
+        self.cancel_label = cancel_label
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
@@ -31,7 +39,7 @@ class ConfirmModal(ModalScreen[bool]):
             for line in self.details:
                 yield Static(line, classes="confirm-detail", markup=False)
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-no", variant="primary")
+                yield Button(self.cancel_label, id="confirm-no", variant="primary")
                 yield Button(self.confirm_label, id="confirm-yes", variant="error")
 
     def on_mount(self) -> None:

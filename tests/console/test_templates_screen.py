@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from textual.pilot import Pilot
-from textual.widgets import HelpPanel, Label
+from textual.widgets import DataTable, Input, Label
 
 from console.app import JobdeckApp
 from console.screens import TemplatesScreen
@@ -19,6 +19,8 @@ from core.errors import BackendUnavailable
 #: the `loaded_table` fixture: await it with the pilot to get the loaded table
 TableLoader = Callable[[Pilot[int]], Awaitable[KeyedTable]]
 SIZE = (120, 30)
+#: The binding ids of the write actions (hidden in read-only mode).
+WRITE_IDS = ("new", "edit", "copy", "delete", "run")
 
 
 def row_texts(table: KeyedTable, key: str) -> list[str]:
@@ -106,7 +108,7 @@ async def test_refresh_diffs_changes_in_and_keeps_the_cursor_on_its_template(
 async def test_keymap_rebinds_by_binding_id(
     backend: FakeBackend, clock: ManualClock, loaded_table: TableLoader
 ) -> None:
-    app = JobdeckApp(backend, clock, keymap={"templates.refresh": "f5"})
+    app = JobdeckApp(backend, clock, keymap={"templates.refresh": "f5"}, poll_seconds=None)
     async with app.run_test(size=SIZE) as pilot:
         table = await loaded_table(pilot)
         await backend.create_template(
@@ -120,16 +122,17 @@ async def test_keymap_rebinds_by_binding_id(
         assert table.row_count == 9
 
 
-async def test_question_mark_toggles_the_keys_panel(
+async def test_question_mark_lists_the_template_keys_even_greyed_ones(
     app: JobdeckApp, loaded_table: TableLoader
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await loaded_table(pilot)
         await pilot.press("question_mark")
-        assert len(app.screen.query(HelpPanel)) == 1
+        keys = app.screen.query_one(DataTable)
+        ids = {str(keys.get_row_at(row)[3]) for row in range(keys.row_count)}
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert len(app.screen.query(HelpPanel)) == 0
+        assert isinstance(app.screen, TemplatesScreen)
+    assert {f"templates.{name}" for name in (*WRITE_IDS, "filter", "refresh")} <= ids
 
 
 async def test_q_quits_cleanly(app: JobdeckApp, loaded_table: TableLoader) -> None:
@@ -187,3 +190,90 @@ async def test_backend_failure_is_a_notification_not_a_crash(
     assert len(toasts) == 1
     assert "Templates not loaded" in toasts[0]
     assert "database sqlite:///gone.db unavailable: disk I/O error" in toasts[0]
+
+
+def footer_keys(app: JobdeckApp) -> dict[str, bool]:
+    """Each key of the screen's bindings that is shown, with whether it is enabled."""
+    return {key: active.enabled for key, active in app.screen.active_bindings.items()}
+
+
+async def test_slash_filters_by_name_type_tag_and_description(
+    app: JobdeckApp, loaded_table: TableLoader
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded_table(pilot)
+        await pilot.press("slash")
+        field = app.screen.query_one("#templates-filter", Input)
+        bar = app.screen.query_one("#templates-filter-bar")
+        assert bar.display and app.focused is field
+        await pilot.press(*"monitoring")
+        assert [row_texts(table, key)[0] for key in table.keys_in_order] == [
+            "api-healthcheck",
+            "status-page-ping",
+        ]
+        assert table.border_title == "Templates (2/8)"
+        await pilot.press("ctrl+u", *"python crm")  # every word must match somewhere
+        assert [row_texts(table, key)[0] for key in table.keys_in_order] == ["crm-sync"]
+        await pilot.press("ctrl+u", *"WEEK-OLD")  # a description word, any case
+        assert [row_texts(table, key)[0] for key in table.keys_in_order] == ["cleanup-tmp"]
+        await pilot.press("enter")
+        assert app.focused is table and table.row_count == 1 and bar.display
+        await pilot.press("escape")
+        assert (table.row_count, table.border_title) == (8, "Templates (8)")
+        assert not bar.display and app.focused is table and field.value == ""
+
+
+async def test_a_filter_matching_nothing_greys_the_row_actions(
+    app: JobdeckApp, loaded_table: TableLoader
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded_table(pilot)
+        assert all(footer_keys(app)[key] for key in "necdx")
+        await pilot.press("slash", *"no-such-template", "enter")
+        assert table.row_count == 0
+        keys = footer_keys(app)
+        assert keys["n"] and not any(keys[key] for key in "ecdx")
+        await pilot.press("e", "x", "d", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, TemplatesScreen)
+
+
+async def test_a_broken_template_is_listed_but_cannot_be_run_or_copied(
+    app: JobdeckApp, backend: FakeBackend, loaded_table: TableLoader
+) -> None:
+    broken = await backend.get_template("legacy-inventory")
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded_table(pilot)
+        await pilot.press(*["j"] * table.keys_in_order.index(str(broken.id)))
+        assert table.highlighted_key == str(broken.id)
+        keys = footer_keys(app)
+        assert (keys["x"], keys["c"], keys["e"], keys["d"]) == (False, False, True, True)
+
+
+async def test_read_only_hides_every_write_action(
+    clock: ManualClock, loaded_table: TableLoader
+) -> None:
+    backend = FakeBackend.seeded(clock, read_only=True)
+    app = JobdeckApp(backend, clock, poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded_table(pilot)
+        keys = footer_keys(app)
+        assert not {"n", "e", "c", "d", "x"} & set(keys)
+        assert {"slash", "r"} <= set(keys)
+        await pilot.press("n", "e", "enter", "x", "d")
+        await pilot.pause()
+        assert isinstance(app.screen, TemplatesScreen) and table.row_count == 8
+
+
+async def test_an_empty_backend_says_how_to_create_the_first_template(
+    clock: ManualClock, loaded_table: TableLoader
+) -> None:
+    app = JobdeckApp(FakeBackend(clock=clock), clock, poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded_table(pilot)
+        assert (table.border_title, table.border_subtitle) == (
+            "Templates (0)",
+            "no templates yet: n creates one",
+        )
+        keys = footer_keys(app)
+        assert keys["n"] and not any(keys[key] for key in "ecdx")
