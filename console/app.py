@@ -65,6 +65,7 @@ class JobdeckApp(App[int]):
         poll_seconds: float | None = POLL_SECONDS,
         start_screen: str = "templates",
         start_argument: str = "",
+        notices: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -80,6 +81,7 @@ class JobdeckApp(App[int]):
         self.poll_seconds = poll_seconds
         self.start_screen = start_screen
         self.start_argument = start_argument
+        self.notices = list(notices or [])
         self._cursor: int | None = None
         for name, screen_class in SCREENS.items():
             self.add_mode(name, self._screen_factory(screen_class))
@@ -93,6 +95,8 @@ class JobdeckApp(App[int]):
             for problem in keymap_problems(self.user_keymap, known_binding_ids()):
                 self.notify(problem, title="Config", severity="warning", timeout=15)
         await self.action_go(self.start_screen, self.start_argument)
+        for notice in self.notices:
+            self.notify(notice, severity="warning", timeout=15)
         if self.owner is not None:
             self.run_worker(self.owner.start(self.session), name="owner", group="owner")
         if self.poll_seconds:
@@ -231,38 +235,54 @@ class JobdeckApp(App[int]):
             await self.owner.stop("the console that owned the database quit")
 
 
-def run_tui(settings: Settings, read_only: bool = False, start: str = "templates") -> int:
-    """Run the TUI on the configured database, owning it when nobody else does.
+def run_tui(
+    settings: Settings,
+    read_only: bool = False,
+    start: str = "templates",
+    *,
+    backend: str | None = None,
+    token: str | None = None,
+    insecure: bool = False,
+) -> int:
+    """Run the TUI: attached to ``backend`` (URL or profile), to the live owner of the
+    database when there is one, or owning the database itself.
 
     ``start`` is a command line to begin with (``runs failed``); a bad one is refused here.
     """
     from console.embedded import EmbeddedOwner
-    from core.backend.factory import open_local_backend
+    from core.backend.factory import open_backend_for
+    from core.backend.local import LocalBackend
 
     parsed = parse(start)
     if parsed is None or parsed[0].screen is None:
         raise ValidationFailed("--command", f"{start!r} names no screen; try templates, runs…")
     if read_only and not settings.read_only:
         settings = settings.model_copy(update={"read_only": True})
-    backend = open_local_backend(settings, source="tui")
-    owner = None if settings.read_only else EmbeddedOwner(settings, backend)
-    app = JobdeckApp(
-        backend,
-        mode="read-only" if settings.read_only else "starting",
-        zone=settings.timezone,
-        keymap=settings.keymap,
-        owner=owner,
-        start_screen=parsed[0].screen,
-        start_argument=parsed[1],
-    )
+    notices: list[str] = []
 
-    async def session() -> None:
+    async def session() -> int:
+        chosen, mode = await open_backend_for(
+            settings, "tui", backend, token, insecure=insecure, warn=notices.append
+        )
+        owner = None
+        if isinstance(chosen, LocalBackend) and not settings.read_only:
+            owner = EmbeddedOwner(settings, chosen)
+        app = JobdeckApp(
+            chosen,
+            mode=mode,
+            zone=settings.timezone,
+            keymap=settings.keymap,
+            owner=owner,
+            start_screen=parsed[0].screen or "templates",
+            start_argument=parsed[1],
+            notices=notices,
+        )
         try:
             await app.run_async()
         finally:
             if owner is not None:
                 await owner.stop("the console that owned the database exited")
-            await backend.close()
+            await chosen.close()
+        return app.return_code or 0
 
-    asyncio.run(session())
-    return app.return_code or 0
+    return asyncio.run(session())

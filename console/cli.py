@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import os
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from console.commands import Context, register
 from console.commands.options import (
@@ -30,7 +27,6 @@ from core.errors import (
     BackendUnavailable,
     JobdeckError,
     PermissionDenied,
-    Unsupported,
     ValidationFailed,
 )
 from core.settings.config import Settings, load_settings
@@ -152,15 +148,6 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await backend.close()
 
 
-def _tui_attach(run_tui: Callable[..., int], args: argparse.Namespace) -> dict[str, Any]:
-    """--backend, the token and --insecure for run_tui, once it takes them."""
-    if "backend" not in inspect.signature(run_tui).parameters:
-        if args.backend:
-            raise Unsupported("this build's TUI cannot attach to --backend yet; the commands can")
-        return {}
-    return {"backend": args.backend, "token": attach_token(args), "insecure": args.insecure}
-
-
 def _message(exc: JobdeckError, args: argparse.Namespace | None) -> str:
     """The user-facing text of an error; validation fields named as CLI options."""
     if isinstance(exc, ValidationFailed) and exc.field:
@@ -191,9 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.noun is None:
             from console.app import run_tui  # only the TUI pays for importing Textual
 
-            attach = _tui_attach(run_tui, args)
             return run_tui(
-                settings, read_only=settings.read_only, start=args.start_command, **attach
+                settings,
+                read_only=settings.read_only,
+                start=args.start_command,
+                backend=args.backend,
+                token=attach_token(args),
+                insecure=args.insecure,
             )
         standalone = getattr(args, "standalone", None)
         if standalone is not None:

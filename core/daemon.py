@@ -21,6 +21,7 @@ from core.backend.factory import open_database
 from core.backend.local import LocalBackend
 from core.jobs.audit import Actor
 from core.owner import Owner
+from core.remote.credentials import OwnerCredential
 from core.settings.config import Settings
 from core.settings.secrets import SecretBox
 from core.storage.database import Database
@@ -86,6 +87,10 @@ async def serve(settings: Settings, *, grace: float, listen: Listen | None = Non
             if not await owner.start_when_free(stop):
                 break
             backend.attach_executor(owner.executor)
+            backend.on_runs_created = owner.wake
+            backend.on_schedules_changed = owner.scheduler.wake
+            # The same user on this host attaches without set-up (see core/remote/credentials).
+            credential = await asyncio.to_thread(OwnerCredential.publish, settings, db, api.address)
             stopped = asyncio.create_task(stop.wait())
             lost = asyncio.create_task(owner.lost_lease.wait())
             await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
@@ -93,7 +98,9 @@ async def serve(settings: Settings, *, grace: float, listen: Listen | None = Non
             lost.cancel()
             why = f"daemon stopping ({received[0]})" if received else "lost the lease"
             log.info("%s: letting running runs finish for up to %.0fs", why, grace)
+            await asyncio.to_thread(credential.withdraw)
             backend.attach_executor(None)
+            backend.on_runs_created = backend.on_schedules_changed = None
             await owner.stop(grace, why)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

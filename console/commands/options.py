@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
@@ -32,6 +33,35 @@ class Parser(argparse.ArgumentParser):
         command = self.prog.removeprefix("jobdeck").strip()
         where = f"{command}: " if command else ""
         raise UsageError(f"{where}{message} (see '{self.prog} --help')")
+
+
+#: Where the daemon's API token comes from when --token is not given.
+TOKEN_ENV = "JOBDECK_TOKEN"
+
+
+def add_attach_options(parser: argparse.ArgumentParser) -> None:
+    """The global options that attach the TUI and every command to a jobdeck daemon."""
+    parser.add_argument(
+        "--backend",
+        metavar="URL|NAME",
+        help="talk to this jobdeck daemon instead of the database: http(s)://host:port, "
+        "unix:/path/api.sock, or a profile of the config file's [backends] table",
+    )
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"the daemon's API token (default: ${TOKEN_ENV}, else the profile's; prefer "
+        "the variable: a command line is visible to other users)",
+    )
+    parser.add_argument(
+        "--insecure", action="store_true", help="do not verify the daemon's TLS certificate"
+    )
+
+
+def attach_token(args: argparse.Namespace) -> str | None:
+    """The API token given: --token, else $JOBDECK_TOKEN (None when neither)."""
+    token: str | None = getattr(args, "token", None) or os.environ.get(TOKEN_ENV, "").strip()
+    return token or None
 
 
 # Schedule/template/run field names (as core reports them) -> the option a CLI user typed.

@@ -26,8 +26,8 @@ class ApiSettings:
     max_page_offset: int = 10_000
     #: page cursors remembered for offset pages (so page N+1 after page N is one query)
     page_cursor_ttl_seconds: float = 60.0
-    #: how long a listing's ``total`` is reused before it is counted again
-    run_total_ttl_seconds: float = 5.0
+    #: the longest a listing's ``total`` is reused while nothing changed
+    run_total_ttl_seconds: float = 60.0
 
 
 def api_version() -> str:

@@ -87,27 +87,33 @@ async def numbered_page(
 
 
 class TotalCache:
-    """Cockpit's ``total`` per filter set, counted at most once per ``ttl`` seconds.
+    """Cockpit's ``total`` per filter set, counted again only when something changed.
 
     An unfiltered COUNT over a million runs costs ~100-200 ms; a listing polled by several
-    clients must not pay it per request. Within the TTL the total may lag new runs slightly
-    (the items never do: they are read every time).
+    clients must not pay it per request. A total is reused while the change feed has not
+    moved (one primary-key read tells), and at most ``busy_seconds`` old while it moves on
+    a busy system (then it may lag a little; the items never do).
     """
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, busy_seconds: float = 1.0) -> None:
         self.ttl = ttl
-        self._totals: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self.busy_seconds = busy_seconds
+        self._totals: OrderedDict[str, tuple[float, int, int]] = OrderedDict()
 
     async def total(self, backend: Backend, query: RunQuery) -> int:
         """How many runs match ``query`` (filters only; sort, cursor and limit ignored)."""
         key = query.model_dump_json(include=FILTER_FIELDS)
         now = time.monotonic()
+        version = (await backend.changes(None)).cursor
         cached = self._totals.get(key)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+        if cached is not None:
+            at, seen_version, total = cached
+            age = now - at
+            if (seen_version == version and age < self.ttl) or age < self.busy_seconds:
+                return total
         counts = await backend.run_counts(query)
         total = sum(counts.values())
-        self._totals[key] = (now, total)
+        self._totals[key] = (now, version, total)
         self._totals.move_to_end(key)
         while len(self._totals) > _MAX_QUERIES:
             self._totals.popitem(last=False)

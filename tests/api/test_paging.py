@@ -89,3 +89,26 @@ async def test_pages_past_the_limit_point_to_the_cursor(backend: LocalBackend) -
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["page"]
     assert "next_cursor" in response.json()["detail"][0]["msg"]
+
+
+async def test_total_is_recounted_only_when_the_change_feed_moved() -> None:
+    from core.api.paging import TotalCache
+    from core.backend.fake import FakeBackend
+    from core.backend.inputs import RunQuery
+
+    backend = FakeBackend.seeded()
+    calls: list[object] = []
+    real = backend.run_counts
+
+    async def counting(query: RunQuery | None = None) -> dict[str, int]:
+        calls.append(query)
+        return await real(query)
+
+    backend.run_counts = counting  # type: ignore[method-assign]
+    cache = TotalCache(ttl=60.0, busy_seconds=0.0)
+    first = await cache.total(backend, RunQuery())
+    assert await cache.total(backend, RunQuery(limit=10)) == first  # same filters, no change
+    assert len(calls) == 1
+    backend.add_run(template="cleanup-tmp")
+    assert await cache.total(backend, RunQuery()) == first + 1
+    assert len(calls) == 2

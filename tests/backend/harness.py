@@ -13,7 +13,7 @@ from core.backend.views import ScheduleView, TemplateView
 from core.clock import ManualClock
 from core.jobs.audit import Actor
 from core.storage.database import Database
-from core.storage.tables import JobRun
+from core.storage.tables import JobRun, Worker
 
 ACTOR = Actor("tester", "test")
 ZONE = "UTC"
@@ -22,6 +22,10 @@ NOW = DEFAULT_START  # a Monday morning, 09:30 UTC
 
 #: add_run(template=None, schedule=None, **JobRun columns) -> the new run's id
 RunSeeder = Callable[..., int]
+#: add_worker(name, **Worker columns): store a worker as its executor would have
+WorkerSeeder = Callable[..., None]
+#: update_run(run_id, **JobRun columns): change a stored run as an executor would
+RunUpdater = Callable[..., None]
 
 
 @dataclass
@@ -34,6 +38,8 @@ class Harness:
     add_run: RunSeeder
     #: a read-only backend over the same data (for the fake: over no data; writes fail first)
     read_only: Backend
+    add_worker: WorkerSeeder
+    update_run: RunUpdater
 
 
 def db_run_seeder(db: Database, clock: ManualClock) -> RunSeeder:
@@ -78,6 +84,61 @@ def fake_run_seeder(fake: FakeBackend) -> RunSeeder:
         ).id
 
     return add_run
+
+
+def _worker_values(name: str, clock: ManualClock, fields: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": name,
+        "kind": "local",
+        "status": "running",
+        "slots": 4,
+        "heartbeat_at": clock.now(),
+    }
+    values.update(fields)
+    return values
+
+
+def db_worker_seeder(db: Database, clock: ManualClock) -> WorkerSeeder:
+    """Insert Worker rows through the database, as an executor would."""
+
+    def add_worker(name: str, **fields: Any) -> None:
+        with db.write() as session:
+            session.add(Worker(**_worker_values(name, clock, fields)))
+
+    return add_worker
+
+
+def fake_worker_seeder(fake: FakeBackend, clock: ManualClock) -> WorkerSeeder:
+    """Keep Worker rows in the fake's memory."""
+
+    def add_worker(name: str, **fields: Any) -> None:
+        worker_id = fake.store.next_id("worker")
+        fake.actions.workers[name] = Worker(id=worker_id, **_worker_values(name, clock, fields))
+
+    return add_worker
+
+
+def db_run_updater(db: Database) -> RunUpdater:
+    """Change JobRun rows through the database, as the executor would."""
+
+    def update_run(run_id: int, **fields: Any) -> None:
+        with db.write() as session:
+            row = session.get(JobRun, run_id)
+            assert row is not None, f"no run {run_id}"
+            for name, value in fields.items():
+                setattr(row, name, value)
+            session.add(row)
+
+    return update_run
+
+
+def fake_run_updater(fake: FakeBackend) -> RunUpdater:
+    """Change runs through FakeBackend.update_run."""
+
+    def update_run(run_id: int, **fields: Any) -> None:
+        fake.update_run(run_id, **fields)
+
+    return update_run
 
 
 def shell(name: str = "hello", **fields: Any) -> TemplateSpec:

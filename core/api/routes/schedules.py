@@ -10,8 +10,6 @@ from core.api.schemas import ERRORS, Deleted, RunAction, RunNowRequest, respond
 from core.api.state import reader, ref, writer
 from core.backend.inputs import SchedulePatch, ScheduleSpec
 from core.backend.views import FireTimeView, OccurrenceView, ScheduleView
-from core.errors import Conflict
-from core.jobs.parameters import MASK
 
 router = APIRouter(tags=["schedules"], route_class=IdempotentRoute)
 PREFIX = "/api/job-schedules"
@@ -134,23 +132,13 @@ async def run_schedule_now(
     who: Operator,
     _key: IdempotencyKey,
 ) -> Response:
-    """Run the schedule's template now with the schedule's parameters (triggered_by manual).
+    """Run the schedule now: its template with the schedule's parameter overrides.
 
-    The Backend protocol has no "run this schedule" yet, so the run is a manual run of the
-    template: it does not consume an occurrence and is not linked to the schedule. A schedule
-    that overrides a secret parameter is refused (409): its stored value never leaves the
-    backend, so it cannot be passed on.
+    The run is ``triggered_by: manual`` and linked to the schedule; it never consumes a
+    scheduled occurrence (Cockpit's ``POST /api/job-schedules/execute``).
     """
     body = body or RunNowRequest()
-    schedule = await reader(request).get_schedule(ref(schedule_id, "schedule"))
-    if any(value == MASK for value in schedule.job_parameters.values()):
-        raise Conflict(
-            f"schedule {schedule.job_identifier!r} overrides a secret parameter; run-now cannot"
-            " pass it on (run the template with the value instead)"
-        )
-    run = await writer(request, who).run_template(
-        schedule.job_template_id, parameters=dict(schedule.job_parameters), force=body.force
-    )
+    run = await writer(request, who).run_schedule(ref(schedule_id, "schedule"), force=body.force)
     return respond(RunAction(message="Job queued", job_run=run))
 
 
