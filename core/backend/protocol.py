@@ -130,6 +130,14 @@ class Backend(Protocol):
         force: bool = False,
     ) -> RunView: ...
 
+    async def run_schedule(self, ref: Ref, *, force: bool = False) -> RunView:
+        """Run a schedule now: its template with its overrides, ``triggered_by="manual"``.
+
+        The run names the schedule but never consumes or shifts an occurrence; it obeys the
+        schedule's overlap policy and the template's pause unless forced (SCHEDULING.md 13).
+        """
+        ...
+
     async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView: ...
 
     async def retry_run(self, run_id: int) -> RunView: ...

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.backend.views import (
     ACTIVE_STATUSES,
+    ActiveRunView,
     AttemptView,
     LogPage,
     OccurrenceView,
@@ -17,7 +19,7 @@ from core.backend.views import (
     WorkerView,
 )
 from core.clock import Clock
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.jobs import run_control as rules
 from core.jobs.audit import Actor, record
 from core.jobs.execution.records import new_run, run_parameters
@@ -42,6 +44,22 @@ def maintenance_reason(session: Session) -> str | None:
     """Why the backend is paused for maintenance, or None when it is not."""
     switch = maintenance(session)
     return None if switch is None else str(switch.get("reason") or "paused")
+
+
+def check_schedule_overlap(schedule: JobSchedule, active_runs: int, force: bool) -> None:
+    """Refuse a manual run of a schedule its overlap policy has no room for, unless forced.
+
+    The limits are the scheduler's (skip: none active; queue: one running plus N waiting;
+    allow: N at once). ``replace`` refuses too: a manual run never cancels a running one.
+    """
+    if force:
+        return
+    room = {"allow": schedule.overlap_max, "queue": 1 + schedule.overlap_max}
+    if active_runs >= room.get(schedule.overlap, 1):
+        raise Conflict(
+            f"schedule {schedule.job_identifier!r} already has {active_runs} active run(s) "
+            f"and its overlap policy is {schedule.overlap}; force the run to start another"
+        )
 
 
 class RunActions:
@@ -108,6 +126,61 @@ class RunActions:
                 run.id,
                 run.job_name,
                 after={"template": template.name, "triggered_by": triggered_by, "forced": force},
+            )
+        self.on_runs_created()
+        assert run.id is not None
+        return self.runs.get(run.id)
+
+    def run_schedule(self, ref: int | str, *, force: bool = False) -> RunView:
+        """Queue a manual run of a schedule now: its template with the schedule's overrides.
+
+        The run names the schedule; the schedule's next run and ledger stay as they are.
+        """
+        now = self.clock.now()
+        with self.db.write() as session:
+            schedule = load_schedule(session, ref)
+            template = session.get(JobTemplate, schedule.job_template_id)
+            if template is None:
+                raise NotFound("template", schedule.job_template_id)
+            active = session.exec(
+                select(func.count())
+                .select_from(JobRun)
+                .where(
+                    JobRun.job_schedule_id == schedule.id,
+                    col(JobRun.status).in_(ACTIVE_STATUSES),
+                )
+            ).one()
+            # The schedule's own overlap policy applies (below), not the template's default.
+            rules.check_manual_run(
+                template, maintenance=maintenance_reason(session), active_runs=0, force=force
+            )
+            check_schedule_overlap(schedule, active, force)
+            values = run_parameters(template, schedule, {}, self.secrets)
+            run = new_run(
+                template=template,
+                schedule=schedule,
+                triggered_by="manual",
+                scheduled_for=None,
+                now=now,
+                parameters=values,
+                executed_by=self.actor.name,
+            )
+            session.add(run)
+            session.flush()
+            record(
+                session,
+                self.actor,
+                now,
+                "run.create",
+                "run",
+                run.id,
+                run.job_name,
+                after={
+                    "template": template.name,
+                    "schedule": schedule.job_identifier,
+                    "triggered_by": "manual",
+                    "forced": force,
+                },
             )
         self.on_runs_created()
         assert run.id is not None
@@ -213,7 +286,21 @@ class RunActions:
             return [rules.occurrence_view(row, name) for row, name in rows]
 
     def workers(self) -> list[WorkerView]:
-        """Every known executor."""
+        """Every known executor, with the runs each is executing now."""
         with self.db.read() as session:
-            rows = session.exec(select(Worker).order_by(col(Worker.name)))
-            return [rules.worker_view(row) for row in rows]
+            rows = list(session.exec(select(Worker).order_by(col(Worker.name))))
+            # One query for every worker's running runs (a run names its worker), not one each.
+            runs = JobRun.__table__  # type: ignore[attr-defined]
+            running = session.execute(
+                sa_select(
+                    runs.c.worker, runs.c.id, runs.c.job_name, runs.c.attempts, runs.c.started_at
+                ).where(runs.c.status == "running", runs.c.worker.is_not(None))
+            ).all()
+        by_worker = rules.active_runs_by_worker(
+            (
+                worker,
+                ActiveRunView(run_id=run_id, job_name=name, attempt=attempt, started_at=started),
+            )
+            for worker, run_id, name, attempt, started in running
+        )
+        return [rules.worker_view(row, by_worker.get(row.name, ())) for row in rows]

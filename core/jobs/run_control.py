@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from core.backend.views import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
+    ActiveRunView,
     AttemptView,
     LogChunkView,
     LogPage,
@@ -123,11 +125,36 @@ def occurrence_view(row: Occurrence, schedule_name: str | None) -> OccurrenceVie
     )
 
 
-def worker_view(row: Worker) -> WorkerView:
-    """The view of a worker row."""
+def worker_view(row: Worker, active_runs: Iterable[ActiveRunView] = ()) -> WorkerView:
+    """The view of a worker row with the runs it is executing now."""
     data = row.model_dump(exclude={"id", "owner_id"})
     data["queues"] = tuple(data["queues"])
+    data["active_runs"] = tuple(active_runs)
     return WorkerView.model_validate(data)
+
+
+def active_run_view(run: JobRun) -> ActiveRunView:
+    """A running run as a worker's active run."""
+    assert run.id is not None
+    return ActiveRunView(
+        run_id=run.id, job_name=run.job_name, attempt=run.attempts, started_at=run.started_at
+    )
+
+
+#: Sorts a run that has no start time (not expected while running) before every other.
+_NO_START = datetime.min.replace(tzinfo=UTC)
+
+
+def active_runs_by_worker(
+    running: Iterable[tuple[str, ActiveRunView]],
+) -> dict[str, list[ActiveRunView]]:
+    """Group (worker name, running run) pairs by worker, each group oldest start first."""
+    groups: dict[str, list[ActiveRunView]] = {}
+    for worker_name, run in running:
+        groups.setdefault(worker_name, []).append(run)
+    for runs in groups.values():
+        runs.sort(key=lambda run: (run.started_at or _NO_START, run.run_id))
+    return groups
 
 
 def log_page(run: JobRun, rows: list[RunLogChunk], after_seq: int, limit: int) -> LogPage:

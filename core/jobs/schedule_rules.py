@@ -23,6 +23,8 @@ from core.storage.tables import JobSchedule, JobTemplate
 Sealer = Callable[[str], str]
 
 CLEARABLE = ("start_at", "end_at")
+#: The columns that decide when a schedule fires: changing one recomputes its next run.
+WHEN_FIELDS = (*TIMING_FIELDS, "timezone", "start_at", "end_at")
 _POLICY_FIELDS = (
     "start_deadline_seconds",
     "catchup_cap",
@@ -135,11 +137,14 @@ def schedule_changes(
     now: datetime,
     seal: Sealer | None,
 ) -> dict[str, Any]:
-    """The columns a patch changes, validated, with the recomputed next run.
+    """The columns a patch changes, validated, with the next run where it must move.
 
     ``template`` is the patch's template when it names one, else the schedule's own. Giving
     ``schedule_type`` replaces the whole timing; a new name is checked for form only (the
-    caller checks it is free).
+    caller checks it is free). The next run is recomputed from now only when the timing,
+    zone or window changes (or there is none): any other edit keeps it, so an occurrence that
+    is due while no owner runs is still recorded when one starts. Enabling or disabling
+    follows ``activation_changes``.
     """
     check_clearable(patch)
     changes = patch.model_dump(exclude_none=True, exclude={"clear", "template"})
@@ -170,17 +175,36 @@ def schedule_changes(
         for name in TIMING_FIELDS:
             changes[name] = merged[name]
     changes["updated_at"] = now
-    changes["next_run"] = next_run_for(merged["is_active"], timing, now)
+    if merged["is_active"] != row.is_active:
+        changes.update(activation_changes(row, merged["is_active"], now, timing))
+    elif row.next_run is None or any(merged[name] != getattr(row, name) for name in WHEN_FIELDS):
+        changes["next_run"] = next_run_for(merged["is_active"], timing, now)
     return changes
 
 
-def activation_changes(row: JobSchedule, active: bool, now: datetime) -> dict[str, Any]:
-    """The columns enabling or disabling a schedule changes (nothing when already so)."""
+def activation_changes(
+    row: JobSchedule, active: bool, now: datetime, timing: Timing | None = None
+) -> dict[str, Any]:
+    """The columns enabling or disabling a schedule changes (nothing when already so).
+
+    Disabling stamps ``paused_at`` (an earlier stamp whose occurrences are not recorded yet
+    stays). Enabling keeps it: the owner's scheduler (within a heartbeat, or at once when
+    woken) records the occurrences between ``paused_at`` and the new next run as ``skipped:
+    paused`` and then clears it (SCHEDULING.md rule 10), whether or not it runs in the process
+    that enabled the schedule, or runs at all at the time.
+    ``timing``: the timing to use when a patch changes it in the same write.
+    """
     if row.is_active == active:
         return {}
+    if not active:
+        return {
+            "is_active": False,
+            "paused_at": row.paused_at or now,
+            "updated_at": now,
+            "next_run": None,
+        }
     return {
-        "is_active": active,
-        "paused_at": None if active else now,
+        "is_active": True,
         "updated_at": now,
-        "next_run": next_run_for(active, timing_of(row), now),
+        "next_run": next_run_for(True, timing or timing_of(row), now),
     }

@@ -17,6 +17,8 @@ from core.storage.tables import JobTemplate
 Sealer = Callable[[str], str]
 
 CLEARABLE = ("timeout_seconds", "deadline_seconds", "description", "overlap")
+#: Retention keys (SCHEDULING.md rule 14; the retention pass reads them) and their upper bounds.
+RETENTION_LIMITS = {"keep_success": 1_000_000, "keep_failure": 1_000_000, "max_age_days": 36_500}
 
 
 def stored_parameters(params: list[ParameterSpec], seal: Sealer | None) -> list[dict[str, Any]]:
@@ -33,6 +35,40 @@ def stored_parameters(params: list[ParameterSpec], seal: Sealer | None) -> list[
             data["default"] = seal(str(spec.default))
         stored.append(data)
     return stored
+
+
+def check_retention(value: Any) -> dict[str, int] | None:
+    """A retention setting checked key by key; None (or {}) means the defaults."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationFailed("retention", f"must be an object of {', '.join(RETENTION_LIMITS)}")
+    checked: dict[str, int] = {}
+    for key, number in value.items():
+        field = f"retention.{key}"
+        if key not in RETENTION_LIMITS:
+            raise ValidationFailed(field, f"unknown key ({', '.join(RETENTION_LIMITS)})")
+        limit = RETENTION_LIMITS[key]
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= limit:
+            raise ValidationFailed(field, f"{number!r} must be a whole number from 0 to {limit}")
+        checked[key] = number
+    return checked or None
+
+
+def shown_retention(stored: Any) -> dict[str, int] | None:
+    """The usable part of a stored retention setting (one written by hand may hold junk,
+    which the retention pass ignores too); None when nothing is set."""
+    if not isinstance(stored, dict):
+        return None
+    shown = {
+        key: value
+        for key, value in stored.items()
+        if key in RETENTION_LIMITS
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= 0
+    }
+    return shown or None
 
 
 def _check_policies(values: dict[str, Any]) -> None:
@@ -52,6 +88,7 @@ def new_template_fields(spec: TemplateSpec, seal: Sealer | None) -> dict[str, An
     params = rules.check_parameters(spec.parameters)
     fields = spec.model_dump(exclude={"name", "config", "parameters", "tags"})
     _check_policies(fields)
+    fields["retention"] = check_retention(spec.retention)
     return {
         **fields,
         "name": name,
@@ -93,6 +130,8 @@ def template_changes(row: JobTemplate, patch: TemplatePatch, seal: Sealer | None
         changes["parameters"] = stored_parameters(params, seal)
     if "tags" in changes:
         changes["tags"] = rules.check_tags(changes["tags"])
+    if "retention" in changes:
+        changes["retention"] = check_retention(changes["retention"])
     for name in patch.clear:
         changes[name] = None
     _check_policies({**row.model_dump(), **changes})
@@ -120,6 +159,7 @@ def copy_spec(row: JobTemplate, new_name: str) -> TemplateSpec:
         retry_delay_seconds=row.retry_delay_seconds,
         overlap=row.overlap,
         is_global=row.is_global,
+        retention=shown_retention(row.retention),
     )
 
 

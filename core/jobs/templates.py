@@ -22,6 +22,7 @@ from core.jobs.template_rules import (
     check_deletable,
     copy_spec,
     new_template_fields,
+    shown_retention,
     template_changes,
 )
 from core.jobs.types import lookup_job_type
@@ -71,6 +72,7 @@ def snapshot(row: JobTemplate) -> dict[str, Any]:
         "overlap": row.overlap,
         "is_global": row.is_global,
         "paused": row.paused,
+        "retention": row.retention,
         "revision": row.revision,
     }
 
@@ -110,6 +112,7 @@ def to_view(
         broken=broken,
         schedule_count=schedule_count,
         last_run_status=last_status,
+        retention=shown_retention(row.retention),
     )
 
 

@@ -185,3 +185,19 @@ def test_update_params_merge_by_name_and_keep_secrets(ok: Run) -> None:
     assert "s3cret" not in ok("template", "show", "p").out
     ok("template", "update", "p", "--no-params")
     assert json.loads(ok("template", "show", "p", "--json").out)["parameters"] == []
+
+
+def test_retention_options_on_create_and_update(ok: Run, jd: Run) -> None:
+    ok(
+        "template", "create", "kept", "--type", "shell", "--config", "command=true",
+        "--keep-success", "20", "--max-age-days", "90",
+    )  # fmt: skip
+    shown = json.loads(ok("template", "show", "kept", "--json").out)
+    assert shown["retention"] == {"keep_success": 20, "max_age_days": 90}
+    ok("template", "update", "kept", "--keep-failure", "5", "--keep-success", "3")
+    shown = json.loads(ok("template", "show", "kept", "--json").out)
+    assert shown["retention"] == {"keep_success": 3, "max_age_days": 90, "keep_failure": 5}
+    assert "keep_success 3" in ok("template", "show", "kept").out
+    refused = jd("template", "update", "kept", "--keep-failure", "-1")
+    assert refused.code == 2
+    assert "retention.keep_failure" in refused.err

@@ -17,6 +17,7 @@ from core.backend.views import (
 from core.errors import NotFound, ValidationFailed
 from core.jobs import run_control as rules
 from core.jobs.execution.records import new_run, run_parameters
+from core.jobs.run_actions import check_schedule_overlap
 from core.storage.tables import JobRun, JobRunAttempt, Occurrence, RunLogChunk, Worker
 
 
@@ -72,6 +73,40 @@ class FakeRunActions:
         )
         return self.store.run_view(run)
 
+    def run_schedule(self, ref: Ref, force: bool) -> RunView:
+        """Queue a manual run of a schedule now; its next run and ledger stay untouched."""
+        schedule = self.store.schedule_row(ref)
+        template = self.store.templates.get(schedule.job_template_id)
+        if template is None:
+            raise NotFound("template", schedule.job_template_id)
+        active = sum(
+            1
+            for run in self.store.runs.values()
+            if run.job_schedule_id == schedule.id and run.status in ACTIVE_STATUSES
+        )
+        rules.check_manual_run(template, maintenance=self.maintenance, active_runs=0, force=force)
+        check_schedule_overlap(schedule, active, force)
+        run = new_run(
+            template=template,
+            schedule=schedule,
+            triggered_by="manual",
+            scheduled_for=None,
+            now=self.store.clock.now(),
+            parameters=run_parameters(template, schedule, {}, None),
+            executed_by=self.store.actor.name,
+        )
+        run.id = self.store.next_id("run")
+        self.store.runs[run.id] = run
+        after = {"template": template.name, "schedule": schedule.job_identifier}
+        self.store.record(
+            "run.create",
+            "run",
+            run.id,
+            run.job_name,
+            after={**after, "triggered_by": "manual", "forced": force},
+        )
+        return self.store.run_view(run)
+
     def cancel(self, run_id: int, reason: str | None) -> RunView:
         """Cancel a pending run now; flag a running one."""
         run = self._run(run_id)
@@ -124,8 +159,16 @@ class FakeRunActions:
         return views
 
     def worker_views(self) -> list[WorkerView]:
-        """Workers by name."""
-        return [rules.worker_view(self.workers[name]) for name in sorted(self.workers)]
+        """Workers by name, each with the stored runs running on it."""
+        by_worker = rules.active_runs_by_worker(
+            (run.worker, rules.active_run_view(run))
+            for run in self.store.runs.values()
+            if run.status == "running" and run.worker is not None
+        )
+        return [
+            rules.worker_view(self.workers[name], by_worker.get(name, ()))
+            for name in sorted(self.workers)
+        ]
 
     def steer_worker(self, name: str, action: str, **values: Any) -> WorkerView:
         """Resize, pause, resume or drain a stored worker, audited, with a worker change."""
@@ -141,7 +184,7 @@ class FakeRunActions:
             setattr(row, field_name, value)
         self.store.record(action, "worker", None, name)
         self.store.changed("worker", "update", row.id)
-        return rules.worker_view(row)
+        return next(view for view in self.worker_views() if view.name == name)
 
     def add_log(self, run_id: int, data: str, *, stream: str = "stdout", attempt: int = 1) -> None:
         """Append output to a run (tests, seeding)."""

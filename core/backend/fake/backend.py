@@ -69,6 +69,7 @@ class FakeBackend:
             run_cancel=True,
             run_retry=True,
             workers=True,
+            worker_control=True,
         )
         self.closed = False
 
@@ -233,6 +234,11 @@ class FakeBackend:
         """Queue a run of a template now (nothing executes it in the fake)."""
         self._check_writable()
         return self.actions.run_template(ref, parameters, triggered_by, force)
+
+    async def run_schedule(self, ref: Ref, *, force: bool = False) -> RunView:
+        """Queue a manual run of a schedule now (nothing executes it in the fake)."""
+        self._check_writable()
+        return self.actions.run_schedule(ref, force)
 
     async def cancel_run(self, run_id: int, *, reason: str | None = None) -> RunView:
         """Cancel a pending or running run."""

@@ -1,8 +1,8 @@
-"""The fake backend's seeded data: templates of every job type, schedules, ~200 runs.
+"""The fake backend's seeded data: templates of every job type, schedules, ~200 runs, workers.
 
 Everything is relative to the backend's clock and drawn from a fixed random seed, so the same
 clock gives the same data (snapshots depend on it). Templates and schedules go through the
-validating services; only the broken template and the runs are stored directly.
+validating services; only the broken template, the runs and the workers are stored directly.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.backend.inputs import ScheduleSpec, TemplateSpec
 from core.backend.views import TRIGGERS
 from core.jobs.parameters import ParameterSpec
+from core.storage.tables import Worker
 
 if TYPE_CHECKING:
     from core.backend.fake.backend import FakeBackend
@@ -133,6 +134,22 @@ _ERRORS = {
     "git": "git push rejected: non-fast-forward (fetch first)",
 }
 _WORKERS = (("local-1", "ops-1"), ("celery@worker-a", "ops-2"), ("celery@worker-b", "ops-3"))
+# fmt: off
+#: (name, host, columns) of each seeded worker; the first three are the ones runs name.
+_WORKER_ROWS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("local-1", "ops-1", {"kind": "local", "status": "running", "pid": 4242, "slots": 4,
+                          "processed": 1318, "failed": 41, "heartbeat_age": 2}),
+    ("celery@worker-a", "ops-2", {"kind": "celery", "status": "paused", "pid": 7311,
+                                  "slots": 8, "processed": 5120, "failed": 87, "paused": True,
+                                  "queues": ["default", "reports"], "heartbeat_age": 4}),
+    ("celery@worker-b", "ops-3", {"kind": "celery", "status": "running", "pid": 7402,
+                                  "slots": 8, "processed": 4876, "failed": 102,
+                                  "queues": ["default"], "heartbeat_age": 19}),
+    ("celery@worker-c", "ops-4", {"kind": "celery", "status": "offline", "pid": 7519,
+                                  "slots": 2, "processed": 310, "failed": 12,
+                                  "queues": ["git"], "heartbeat_age": 740}),
+)
+# fmt: on
 # Fixed statuses for the newest runs, so every status shows up near the top of a runs list.
 _NEWEST_STATUSES = (
     *("pending", "pending", "running", "running", "running"),
@@ -152,6 +169,7 @@ def seed(backend: FakeBackend) -> None:
             fields = {**fields, "run_at": now + timedelta(days=2, hours=3)}
         backend.schedules.create(ScheduleSpec(**fields))
     _seed_runs(backend)
+    _seed_workers(backend)
 
 
 def _seed_runs(backend: FakeBackend) -> None:
@@ -189,6 +207,31 @@ def _seed_runs(backend: FakeBackend) -> None:
         job_type = templates[template_id].job_type
         fields = _run_fields(rng, job_type, queued, status, trigger, template_id == broken_id)
         backend.add_run(template=template_id, schedule=schedule, **fields)
+
+
+def _seed_workers(backend: FakeBackend) -> None:
+    """The pools the runs name, plus an offline one; ``active`` counts their running runs.
+
+    Heartbeats are fresh, late (warning) and stale (offline) relative to the clock; nothing
+    here draws from the runs' random stream, so adding workers leaves the runs unchanged.
+    """
+    now = backend.clock.now()
+    running: dict[str, int] = {}
+    for run in backend.store.runs.values():
+        if run.status == "running" and run.worker:
+            running[run.worker] = running.get(run.worker, 0) + 1
+    for name, host, row in _WORKER_ROWS:
+        fields = {**row, "queues": list(row.get("queues", ()))}
+        heartbeat_age = fields.pop("heartbeat_age")
+        backend.actions.workers[name] = Worker(
+            id=backend.store.next_id("worker"),
+            name=name,
+            host=host,
+            active=running.get(name, 0),
+            started_at=now - timedelta(days=3, hours=4),
+            heartbeat_at=now - timedelta(seconds=heartbeat_age),
+            **fields,
+        )
 
 
 def _run_fields(

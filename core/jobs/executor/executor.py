@@ -95,7 +95,8 @@ class LocalExecutor:
         return WorkerState(
             status=status,
             slots=self._pool.slots,
-            active=len(self._pool.active),
+            # As the snapshot counts: a finishing run's process is gone and its slot free.
+            active=self._pool.executing,
             processed=self._pool.counters.processed,
             failed=self._pool.counters.failed,
             paused=self._paused,

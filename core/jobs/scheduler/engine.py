@@ -40,6 +40,7 @@ from core.jobs.scheduler.clockwatch import ClockWatch
 from core.jobs.scheduler.lease import Lease
 from core.jobs.scheduler.occurrences import FireMemo
 from core.jobs.scheduler.reports import TickReport
+from core.jobs.scheduler.resume import ENABLED_PER_BATCH, enabled_while_paused, record_enabled
 from core.jobs.scheduler.runrows import RunRows
 from core.jobs.scheduler.state import latest_run, next_due, read_due
 from core.settings.secrets import SecretBox
@@ -107,10 +108,17 @@ class TickEngine:
         self._lock = asyncio.Lock()
         # The first tick of a process is the catch-up pass after downtime (rule 3).
         self._catching_up = True
+        #: when (monotonic) to look again for schedules enabled while paused; None: next tick
+        self._enabled_next: float | None = None
 
     def catch_up_next(self) -> None:
         """Treat the next tick as after downtime (start-up, lease regained, clock jump)."""
         self._catching_up = True
+        self._enabled_next = None
+
+    def look_for_enabled(self) -> None:
+        """Look for schedules enabled while paused on the next tick (thread-safe)."""
+        self._enabled_next = None
 
     async def tick(self) -> TickReport:
         """Process everything due at ``clock.now()``; store errors end it with ``error`` set."""
@@ -140,7 +148,7 @@ class TickEngine:
         error: str | None = None
         lease_lost = False
         try:
-            async for outcome in self._batches(started, memo, catch_up):
+            async for outcome in self._all_batches(started, memo, catch_up):
                 batches += 1
                 schedules += outcome.schedules
                 totals.update(outcome.outcomes)
@@ -176,6 +184,39 @@ class TickEngine:
             warnings=tuple(warnings),
             next_due=upcoming,
         )
+
+    async def _all_batches(
+        self, upto: datetime, memo: FireMemo, catch_up: bool
+    ) -> AsyncIterator[BatchOutcome]:
+        """What schedules enabled while paused missed, then everything due at ``upto``."""
+        async for outcome in self._enabled_batches():
+            yield outcome
+        async for outcome in self._batches(upto, memo, catch_up):
+            yield outcome
+
+    async def _enabled_batches(self) -> AsyncIterator[BatchOutcome]:
+        """Record the occurrences that schedules enabled since the last look missed (rule 10).
+
+        The schedule service enables a schedule in whatever process the operator used and
+        leaves its ``paused_at``; the owner records the skipped occurrences here, so they are
+        recorded whether or not the owner runs in that process (or runs at all at the time).
+        The look scans the schedules table (no index serves it), so it runs on the first
+        tick, when woken, and otherwise at most once a heartbeat. Its range ends before the
+        schedule's next run, so it may come before or after the tick records that run.
+        """
+        started = self.clock.monotonic()
+        if self._enabled_next is not None and started < self._enabled_next:
+            return
+        for _ in range(_MAX_ROUNDS):
+            ids = await asyncio.to_thread(self._enabled_ids)
+            if not ids:
+                break
+            outcome, cleared = await asyncio.to_thread(self._write_enabled, ids)
+            yield outcome
+            if not cleared:  # changed meanwhile: the next look tries again
+                break
+        # Only after a look that raised nothing: a store error retries it on the next tick.
+        self._enabled_next = started + self.config.heartbeat_seconds
 
     async def _batches(
         self, upto: datetime, memo: FireMemo, catch_up: bool
@@ -237,6 +278,26 @@ class TickEngine:
         self.lease.confirm()
         self.fault_hook("committed")
         return outcome
+
+    def _enabled_ids(self) -> list[int]:
+        with self.db.read() as session:
+            return enabled_while_paused(session, ENABLED_PER_BATCH)
+
+    def _write_enabled(self, ids: list[int]) -> tuple[BatchOutcome, int]:
+        """Record one group of enabled schedules in one transaction (worker thread)."""
+        runs = RunRows(self.secrets, self.clock.now(), self.rng)
+        with self.db.write() as session:
+            result = record_enabled(
+                session,
+                ids,
+                clock=self.clock,
+                lease=self.lease,
+                runs=runs,
+                stale_seconds=self.config.stale_run_seconds,
+                fault=self.fault_hook,
+            )
+        self.lease.confirm()
+        return result
 
     def _latest_run(self) -> datetime | None:
         with self.db.read() as session:

@@ -85,6 +85,7 @@ class Scheduler(TickEngine):
 
     def wake(self) -> None:
         """Look for due schedules now (thread-safe): a schedule was created or changed."""
+        self.look_for_enabled()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._wake.set)
 

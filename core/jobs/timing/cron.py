@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -91,6 +92,14 @@ def parse_cron(expr: str, field: str = "cron_expression") -> CronSpec:
         raise ValidationFailed(
             field, f"is {len(expr)} characters long; the limit is {MAX_EXPRESSION_LENGTH}"
         )
+    return _parse_checked(expr, field)
+
+
+# Every fire-time search re-validates its timing and builds its rule, so the same expression
+# is parsed again and again; a CronSpec is immutable, so one parse serves them all. Rejections
+# raise and are not cached.
+@functools.lru_cache(maxsize=4096)
+def _parse_checked(expr: str, field: str) -> CronSpec:
     text = expr.strip()
     if not text:
         raise ValidationFailed(field, f"is empty; give five fields ({' '.join(FIELD_NAMES)})")

@@ -10,6 +10,7 @@ starts with ``*`` follow real time. Interval and once schedules are plain UTC ar
 from __future__ import annotations
 
 import calendar
+import functools
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,15 +54,37 @@ def next_fire_times(t: Timing, after: datetime, n: int) -> list[FireTime]:
         raise ValidationFailed("n", f"{n!r} must be a whole number of at least 0")
     if after.utcoffset() is None:
         raise ValidationFailed("after", "must include a timezone or UTC offset (it is naive)")
-    validate_timing(t)
+    zone, rule = _prepared(t)
     if n == 0:
         return []
-    zone = ZoneInfo(t.timezone)
     if t.schedule_type == "once":
         return _once(t, zone, after)
     if t.schedule_type == "interval":
         return _interval(t, zone, after, n)
-    return _wall(t, _rule(t), zone, after, n)
+    assert rule is not None
+    return _wall(t, rule, zone, after, n)
+
+
+def _prepare(t: Timing) -> tuple[ZoneInfo, _WallRule | None]:
+    """Validate a Timing (it may come from ``model_construct``); its zone and wall rule."""
+    validate_timing(t)
+    wall = t.schedule_type not in ("once", "interval")
+    return ZoneInfo(t.timezone), _rule(t) if wall else None
+
+
+# A scheduler asks for the fire times of the same Timing again and again; validating it and
+# building its rule each time cost more than the search itself. Timings are frozen, so one
+# preparation serves every search (sized like the scheduler's trigger memo); a Timing that
+# fails validation raises and is not cached.
+_prepare_cached = functools.lru_cache(maxsize=32_768)(_prepare)
+
+
+def _prepared(t: Timing) -> tuple[ZoneInfo, _WallRule | None]:
+    try:
+        hash(t)
+    except TypeError:  # a model_construct'ed Timing holding an unhashable value
+        return _prepare(t)
+    return _prepare_cached(t)
 
 
 def next_fire_time(t: Timing, after: datetime) -> datetime | None:
@@ -172,6 +195,8 @@ def _nominal_times(rule: _WallRule, start: datetime) -> Iterator[datetime]:
                 if rule.day_matches(current):
                     last_match = current
                     for hour in rule.hours:
+                        if current == first and hour < start.hour:
+                            continue  # earlier on the first day: skip without building times
                         for minute in rule.minutes:
                             wall = datetime(year, month, number, hour, minute)
                             if current > first or wall >= start:
@@ -195,12 +220,58 @@ def _look_back(lower: datetime, zone: ZoneInfo) -> timedelta:
     return max(_REORDER_MARGIN, now - later)
 
 
+class _SteadyOffset:
+    """How far the zone keeps the UTC offset it has ``_REORDER_MARGIN`` before a start instant.
+
+    The look-back and the reorder margin only matter near a transition: where the offset is the
+    same from well before an instant to well after it, wall times map to instants one to one and
+    in order. zoneinfo exposes no transition table, so the offset is probed hour by hour, only as
+    far as the walk needs (no zone changes its offset twice within an hour).
+    """
+
+    _PROBE = timedelta(hours=1)
+    #: Probing further ahead than this at once gives up: the margins cost a rule with hours
+    #: between its fires only a nominal time or two, while probing a day ahead costs 24 probes.
+    _REACH = timedelta(hours=7)
+
+    def __init__(self, zone: ZoneInfo, start: datetime) -> None:
+        self.zone = zone
+        self.broken = False
+        self.offset: timedelta | None = None
+        try:
+            self.until = start - _REORDER_MARGIN
+            self.offset = self.until.astimezone(zone).utcoffset()
+        except OverflowError:
+            self.until = start
+            self.broken = True
+
+    def covers(self, instant: datetime, span: timedelta) -> bool:
+        """True when the offset is unchanged from the start's look-back to ``instant + span``."""
+        try:
+            end = instant + span
+            if not self.broken and end - self.until > self._REACH:
+                self.broken = True
+            while not self.broken and self.until < end:
+                probe = self.until + self._PROBE
+                if probe.astimezone(self.zone).utcoffset() != self.offset:
+                    self.broken = True  # a transition lies ahead: keep the margins from here on
+                else:
+                    self.until = probe
+        except OverflowError:
+            self.broken = True
+        return not self.broken
+
+
 def _wall(t: Timing, rule: _WallRule, zone: ZoneInfo, after: datetime, n: int) -> list[FireTime]:
     """Map nominal times to fires, release them in UTC order, keep one fire per instant."""
     lower = after if t.start_at is None else max(after, t.start_at)
     local = lower.astimezone(zone).replace(tzinfo=None)
     back = _look_back(lower, zone)
-    start = local - back if local > datetime.min + back else datetime.min
+    steady = _SteadyOffset(zone, lower)
+    if steady.covers(lower, back):
+        start = local  # no fold ahead can repeat wall times before the bound
+    else:
+        start = local - back if local > datetime.min + back else datetime.min
     pending: list[tuple[datetime, int, FireTime]] = []
     fires: list[FireTime] = []
     sequence = 0
@@ -217,7 +288,11 @@ def _wall(t: Timing, rule: _WallRule, zone: ZoneInfo, after: datetime, n: int) -
             new = wall_fires(nominal, zone, real_time=rule.real_time)
             if not new:
                 continue  # a real-time nominal inside a gap
-            watermark = new[0].utc - _REORDER_MARGIN
+            first = new[0].utc
+            # Fires below the newest first instant are final; the margin is slack for the
+            # irregular mappings near a transition, needless where the offset is steady.
+            steady_here = steady.covers(first, _REORDER_MARGIN)
+            watermark = first if steady_here else first - _REORDER_MARGIN
             release(watermark)
             if len(fires) >= n or (t.end_at is not None and watermark > t.end_at):
                 break

@@ -78,8 +78,8 @@ VICTIM = textwrap.dedent(
             Database({url!r}),
             clock=SystemClock(),
             config=ExecutorConfig(
-                name="victim", slots=25, heartbeat_seconds=0.5, poll_seconds=0.05,
-                flush_seconds=0.05, kill_grace_seconds=1.0, home={home!r},
+                name="victim", slots=25, heartbeat_seconds={beat}, poll_seconds=0.05,
+                flush_seconds={flush}, kill_grace_seconds=1.0, home={home!r},
             ),
             owner_id="victim-owner",
             secrets=None,
@@ -116,7 +116,12 @@ async def test_kill_9_of_the_owner_with_20_running_jobs_f9(
     script = tmp_path / "victim.py"
     script.write_text(
         VICTIM.format(
-            repo=str(REPO), url=deck.db.url, home=str(tmp_path / "home"), jobs=len(run_ids)
+            repo=str(REPO),
+            url=deck.db.url,
+            home=str(tmp_path / "home"),
+            jobs=len(run_ids),
+            flush=0.05,
+            beat=0.5,
         )
     )
     victim = subprocess.Popen(  # noqa: ASYNC220 (a quick fork+exec; the test owns the loop)
@@ -155,3 +160,51 @@ async def test_kill_9_of_the_owner_with_20_running_jobs_f9(
         if victim.poll() is None:
             victim.kill()
             victim.wait()
+
+
+@pytest.mark.slow
+async def test_kill_9_of_the_job_then_the_owner_loses_at_most_a_second_of_output_f25(
+    sqlite_deck: Any, tmp_path: Path
+) -> None:
+    deck = sqlite_deck
+    # Every line carries the wall time it was printed at.
+    talker = deck.shell(
+        'i=0; while :; do echo "line $i $(date +%s.%N)"; i=$((i+1)); sleep 0.05; done'
+    )
+    run_id = deck.run(talker)
+    script = tmp_path / "victim.py"
+    home = str(tmp_path / "home")
+    # The default flush interval (0.5 s) and heartbeat (5 s): what a real owner loses at most.
+    script.write_text(
+        VICTIM.format(repo=str(REPO), url=deck.db.url, home=home, jobs=1, flush=0.5, beat=5.0)
+    )
+    victim = subprocess.Popen(  # noqa: ASYNC220 (a quick fork+exec; the test owns the loop)
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(victim.stdout.readline), 60)
+        assert line.startswith("ready "), line
+        pgid = (await deck.wait_until(lambda: deck.get(run_id), lambda r: r.pgid, 10)).pgid
+        await asyncio.sleep(2.0)  # two seconds of output
+        killed = time.time()
+        os.killpg(pgid, signal.SIGKILL)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+            victim.wait()
+    # Restart: a new owner reconciles the run; its log is readable and ends saying why.
+    await deck.started(heartbeat_seconds=0.5)
+    run = await deck.wait_for(run_id, ("failed", "lost"), within=30)
+    stored = deck.log(run_id, "stdout").splitlines()
+    assert len(stored) >= 10
+    assert stored == [f"line {i} {text.split()[2]}" for i, text in enumerate(stored)]
+    last_printed = float(stored[-1].split()[2])
+    assert killed - last_printed <= 1.0, f"{killed - last_printed:.2f} s of output lost"
+    marker = deck.chunks(run_id)[-1]
+    assert marker.stream == "system"
+    assert marker.data.startswith(
+        ("[jobdeck] lost: owner victim-o", "[jobdeck] killed by signal 9")
+    )
+    assert run.error_message

@@ -133,3 +133,33 @@ async def test_wake_from_another_thread(deck: Any) -> None:
     run_id = deck.run(deck.shell(["true"]))
     await asyncio.to_thread(executor.wake)
     assert (await deck.wait_for(run_id, within=10)).status == "completed"
+
+
+async def test_the_worker_row_counts_what_the_snapshot_counts(deck: Any) -> None:
+    # A run whose process has exited while its outcome is still being written holds no slot:
+    # neither the snapshot nor the stored worker row counts it as active.
+    run_id = deck.run(deck.shell(["true"]))
+    executor = deck.executor(heartbeat_seconds=0.2)
+    pool = executor._pool
+    written = asyncio.Event()
+    finish = pool._finish
+
+    async def slow_finish(attempt: Any, result: Any) -> None:
+        await written.wait()
+        await finish(attempt, result)
+
+    pool._finish = slow_finish
+    await executor.start()
+    try:
+        await deck.wait_until(
+            lambda: [entry.finishing for entry in pool.active.values()], lambda f: f == [True]
+        )
+        seen = deck.worker(executor.config.name).heartbeat_at
+        row = await deck.wait_until(
+            lambda: deck.worker(executor.config.name), lambda r: r.heartbeat_at > seen
+        )
+        assert pool.active  # still finishing
+        assert row.active == len(executor.snapshot().active) == 0
+    finally:
+        written.set()
+    assert (await deck.wait_for(run_id)).status == "completed"

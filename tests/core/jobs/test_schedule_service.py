@@ -277,3 +277,66 @@ def test_once_in_the_past_is_refused_even_disabled(schedules: ScheduleService) -
         schedules.create(
             spec(schedule_type="once", run_at=datetime(2026, 3, 1, tzinfo=UTC), is_active=False)
         )
+
+
+def test_an_edit_that_keeps_the_timing_keeps_a_due_next_run(
+    schedules: ScheduleService, clock: ManualClock
+) -> None:
+    # No owner runs: 08:15, 09:15 and 10:15 fall due. Edits that do not move the fire times
+    # must leave next_run where it is, so the owner records them when it starts.
+    created = schedules.create(spec(schedule_type="hourly", minute=15))
+    first = created.next_run
+    assert first == datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+    clock.advance(timedelta(hours=3))
+    for patch in (
+        SchedulePatch(job_parameters={"level": "4"}),
+        SchedulePatch(catchup="all", catchup_cap=5, overlap="allow", overlap_max=3),
+        SchedulePatch(start_deadline_seconds=60, jitter="hash", jitter_seconds=5),
+        SchedulePatch(minute=15),  # the same timing, given again
+        SchedulePatch(is_active=True),  # already active
+        SchedulePatch(job_identifier="renamed"),
+    ):
+        assert schedules.update(created.id, patch).next_run == first
+    assert schedules.get("renamed").job_parameters == {"level": 4}
+    # Timing, zone and window edits move the fire times: next_run is recomputed from now.
+    assert schedules.update("renamed", SchedulePatch(minute=20)).next_run == datetime(
+        2026, 3, 2, 11, 20, tzinfo=UTC
+    )
+    clock.advance(timedelta(hours=1))
+    assert schedules.update("renamed", SchedulePatch(timezone="Asia/Kolkata")).next_run == (
+        datetime(2026, 3, 2, 12, 50, tzinfo=UTC)  # 18:20 IST
+    )
+    clock.advance(timedelta(hours=1))
+    windowed = schedules.update("renamed", SchedulePatch(start_at=datetime(2026, 3, 3, tzinfo=UTC)))
+    assert windowed.next_run == datetime(2026, 3, 3, 0, 50, tzinfo=UTC)
+
+
+def test_a_disabled_schedule_gets_a_next_run_only_when_enabled(
+    schedules: ScheduleService, clock: ManualClock
+) -> None:
+    schedules.create(spec(schedule_type="hourly", minute=15, is_active=False))
+    assert schedules.update("s", SchedulePatch(job_parameters={"level": "2"})).next_run is None
+    assert schedules.update("s", SchedulePatch(minute=30)).next_run is None
+    enabled = schedules.update("s", SchedulePatch(is_active=True))
+    assert enabled.next_run == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def test_enabling_keeps_paused_at_until_the_owner_records_what_was_missed(
+    schedules: ScheduleService, clock: ManualClock
+) -> None:
+    schedules.create(spec(schedule_type="hourly", minute=15))
+    paused_at = clock.now()
+    assert schedules.set_active("s", False).paused_at == paused_at
+    clock.advance(timedelta(hours=2))
+    enabled = schedules.set_active("s", True)
+    assert (enabled.is_active, enabled.paused_at) == (True, paused_at)
+    assert enabled.next_run == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    # Disabled again before any owner recorded the first pause: its start is kept.
+    clock.advance(timedelta(hours=1))
+    assert schedules.update("s", SchedulePatch(is_active=False)).paused_at == paused_at
+    clock.advance(timedelta(hours=1))
+    again = schedules.update("s", SchedulePatch(is_active=True, minute=45))
+    assert (again.paused_at, again.next_run) == (
+        paused_at,
+        datetime(2026, 3, 2, 12, 45, tzinfo=UTC),
+    )

@@ -234,3 +234,40 @@ def test_unknown_refs(templates: TemplateService) -> None:
         templates.delete("ghost")
     with pytest.raises(ValidationFailed, match="clear"):
         templates.update("ghost", TemplatePatch(clear=("name",)))
+
+
+def test_retention_is_stored_shown_replaced_copied_and_reset(templates: TemplateService) -> None:
+    created = templates.create(shell(retention={"keep_success": 5, "max_age_days": 90}))
+    assert created.retention == {"keep_success": 5, "max_age_days": 90}
+    assert templates.get("hello").retention == created.retention
+    assert templates.revisions("hello")[0].snapshot["retention"] == created.retention
+    updated = templates.update("hello", TemplatePatch(retention={"keep_failure": 0}))
+    assert (updated.retention, updated.revision) == ({"keep_failure": 0}, 2)
+    assert templates.copy("hello", "copy").retention == {"keep_failure": 0}
+    assert templates.update("hello", TemplatePatch(retention={})).retention is None
+    assert templates.create(shell("plain")).retention is None
+
+
+@pytest.mark.parametrize(
+    ("retention", "field", "words"),
+    [
+        ({"keep_sucess": 3}, "retention.keep_sucess", "unknown key"),
+        ({"keep_success": -1}, "retention.keep_success", "whole number"),
+        ({"keep_failure": 2.5}, "retention.keep_failure", "whole number"),
+        ({"max_age_days": "30"}, "retention.max_age_days", "whole number"),
+        ({"max_age_days": True}, "retention.max_age_days", "whole number"),
+        ({"max_age_days": 10**9}, "retention.max_age_days", "from 0 to 36500"),
+    ],
+)
+def test_bad_retention_is_rejected_naming_the_key(
+    templates: TemplateService, retention: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        templates.create(shell(retention=retention))
+    assert caught.value.field == field
+    assert words in str(caught.value)
+    templates.create(shell("ok"))
+    with pytest.raises(ValidationFailed) as caught:
+        templates.update("ok", TemplatePatch(retention=retention))
+    assert caught.value.field == field
+    assert templates.get("ok").retention is None

@@ -3,12 +3,18 @@ a preview of what will happen before it happens."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from core.backend.inputs import SchedulePatch
+from core.clock import ManualClock
 from core.errors import Conflict
-from core.jobs.scheduler import MAINTENANCE_KEY, reason_kind
+from core.jobs.scheduler import MAINTENANCE_KEY, SchedulerConfig, reason_kind
+from core.storage.database import Database
 from core.storage.tables import SystemState
 
 from .conftest import MINUTE, START, World
@@ -180,3 +186,105 @@ async def test_resume_needs_the_lease(world: World) -> None:
     with pytest.raises(Conflict, match="does not own"):
         await world.scheduler.resume_schedule(schedule.id)
     assert not world.schedule_row(schedule.id).is_active
+
+
+async def test_an_edit_while_no_owner_runs_keeps_the_due_occurrences(world: World) -> None:
+    schedule = world.every_minute()
+    await world.advance(MINUTE)  # 08:01 runs; then the owner is down for ten minutes
+    world.finish_runs()
+    world.clock.advance(10 * MINUTE + 5)
+    world.schedules.update(schedule.id, SchedulePatch(job_identifier="renamed"))
+    policies = SchedulePatch(catchup="all", catchup_cap=20, overlap="allow", overlap_max=20)
+    world.schedules.update(schedule.id, policies)
+    world.scheduler = world.new_scheduler()  # the owner starts again
+    await world.tick()
+    # 08:02 .. 08:11 are still due after the edits: catch-up "all" runs each of them.
+    assert world.outcomes(schedule.id) == {"ran": 11}
+    world.assert_complete(schedule.id)
+
+
+async def test_enabled_with_no_owner_then_an_owner_records_what_was_missed(world: World) -> None:
+    schedule = world.every_minute()
+    await world.advance(MINUTE)  # 08:01 runs
+    world.finish_runs()
+    world.schedules.set_active(schedule.id, False)  # paused_at = 08:01
+    world.clock.advance(5 * MINUTE + 30)
+    enabled = world.schedules.set_active(schedule.id, True)  # 08:06:30, no owner running
+    assert enabled.next_run == START + timedelta(minutes=7)
+    world.clock.advance(3 * MINUTE)  # 08:09:30: 08:07 .. 08:09 fall due while nobody owns it
+    assert world.lease.renew()
+    world.scheduler = world.new_scheduler()
+    await world.scheduler.start()
+    await world.scheduler.stop()
+    ledger = world.ledger(schedule.id)
+    assert [(o.scheduled_for.minute, o.outcome) for o in ledger] == [
+        (1, "ran"),
+        *((minute, "skipped") for minute in range(2, 7)),
+        (7, "coalesced"),
+        (8, "coalesced"),
+        (9, "ran"),
+    ]
+    assert {o.reason for o in ledger[1:6]} == {"paused: schedule was disabled"}
+    row = world.schedule_row(schedule.id)
+    assert (row.paused_at, row.next_run) == (None, START + timedelta(minutes=10))
+    world.assert_complete(schedule.id)
+
+
+async def test_enabled_while_the_scheduler_runs_records_what_was_missed(
+    database: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    # Without a wake-up (the CLI enabled it, the daemon runs elsewhere) the loop looks at least
+    # once a heartbeat of its clock; wake() is the same-process shortcut.
+    world = World(database, clock, tmp_path, SchedulerConfig(heartbeat_seconds=0.05))
+    first = world.every_minute("first")
+    second = world.every_minute("second")
+    await world.scheduler.start()
+    try:
+        for schedule in (first, second):
+            world.schedules.set_active(schedule.id, False)  # 08:00
+        clock.advance(3 * MINUTE + 30)
+        assert world.lease.renew()
+        world.schedules.set_active(first.id, True)
+        world.scheduler.wake()
+        await wait_until(lambda: world.schedule_row(first.id).paused_at is None)
+        world.schedules.set_active(second.id, True)  # no wake: the next heartbeat finds it
+        await asyncio.sleep(0.2)
+        assert world.schedule_row(second.id).paused_at is not None  # not yet: no time passed
+        clock.advance(1)
+        await wait_until(lambda: world.schedule_row(second.id).paused_at is None)
+    finally:
+        await world.scheduler.stop()
+    for schedule in (first, second):
+        assert [(o.scheduled_for.minute, o.outcome) for o in world.ledger(schedule.id)] == [
+            (1, "skipped"),
+            (2, "skipped"),
+            (3, "skipped"),
+        ]
+        assert world.schedule_row(schedule.id).next_run == START + timedelta(minutes=4)
+    world.assert_complete(first.id, second.id)
+
+
+async def test_an_enabled_schedule_edited_before_the_owner_looks_is_recorded_once(
+    world: World,
+) -> None:
+    schedule = world.every_minute()
+    await world.tick()
+    world.schedules.set_active(schedule.id, False)
+    world.clock.advance(2 * MINUTE + 30)
+    world.schedules.set_active(schedule.id, True)
+    world.schedules.set_active(schedule.id, False)  # off again before the owner looked
+    world.clock.advance(2 * MINUTE)
+    world.schedules.set_active(schedule.id, True)  # 08:04:30
+    assert world.schedule_row(schedule.id).paused_at == START
+    await world.tick()
+    await world.tick()  # a second look records nothing twice
+    assert world.outcomes(schedule.id) == {"skipped": 4}
+    world.assert_complete(schedule.id)
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll ``condition`` on the real clock (the scheduler loop runs on its own task)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from core.backend.inputs import TemplatePatch
 from core.jobs.scheduler.retention import policy_of
 from core.storage.tables import JobRun, JobTemplate, Occurrence
 
@@ -106,3 +107,15 @@ def test_policy_of_ignores_bad_values() -> None:
         "max_age_days": 30,
     }
     assert policy_of({"keep_success": 3})["keep_success"] == 3
+
+
+async def test_retention_set_through_the_template_service_is_applied(world: World) -> None:
+    world.template("set", retention={"keep_success": 1, "keep_failure": 1})
+    ok = seed(world, "set", ["completed"] * 3, [3, 2, 1])
+    bad = seed(world, "set", ["failed"] * 2, [2, 1])
+    await world.scheduler.retention_pass()
+    assert remaining(world) == {ok[2], bad[1]}
+    world.templates.update("set", TemplatePatch(retention={"keep_success": 3}))
+    ok += seed(world, "set", ["completed"] * 3, [0.5, 0.4, 0.3])
+    await world.scheduler.retention_pass()
+    assert remaining(world) == {*ok[3:], bad[1]}

@@ -133,3 +133,32 @@ def test_hourly_matches_oracle(name: str, year: int, minute: int) -> None:
     timing = Timing(schedule_type="hourly", timezone=name, minute=minute)
     for scan in scans(name, year, 30):
         check(timing, scan, scan.real_time({minute}))
+
+
+@pytest.mark.parametrize(("name", "year"), ZONES)
+@pytest.mark.parametrize(
+    ("expression", "minutes", "times"),
+    [
+        ("*/15 * * * *", {0, 15, 30, 45}, None),
+        (
+            "*/20 0-4,22-23 * * *",
+            None,
+            [time(h, m) for h in (0, 1, 2, 3, 4, 22, 23) for m in (0, 20, 40)],
+        ),
+    ],
+)
+def test_searches_starting_near_a_transition_match_oracle(
+    name: str, year: int, expression: str, minutes: set[int] | None, times: list[time] | None
+) -> None:
+    # A search far from a transition skips the DST look-back and reorder margin; one that
+    # starts a few hours (or minutes) before or after a transition must still keep them.
+    timing = Timing(schedule_type="cron", timezone=name, cron_expression=expression)
+    for scan in scans(name, year, 48):
+        oracle = scan.real_time(minutes) if minutes is not None else scan.fixed(times or [])
+        transition = scan.start + timedelta(hours=48)
+        after = transition - timedelta(hours=8)
+        while after < transition + timedelta(hours=8):
+            expected = [f for f in oracle if f > after][:3]
+            fires = [f.utc for f in next_fire_times(timing, after, 3)]
+            assert fires == expected, f"searching after {after}"
+            after += timedelta(minutes=7)
