@@ -48,7 +48,11 @@ def read_after(session: Session, after: int, limit: int) -> list[ChangeRow]:
 
 def bounds(session: Session) -> tuple[int, int]:
     """The oldest and the newest id still stored ((0, 0) when the feed is empty)."""
-    low, high = session.execute(select(func.min(CHANGES.c.id), func.max(CHANGES.c.id))).one()
+    # Two scalar subqueries: SQLite answers a lone min() or max() from the primary key at
+    # once, but scans the whole table for min() and max() in one select.
+    low = select(func.min(CHANGES.c.id)).scalar_subquery()
+    high = select(func.max(CHANGES.c.id)).scalar_subquery()
+    low, high = session.execute(select(low, high)).one()
     return int(low or 0), int(high or 0)
 
 

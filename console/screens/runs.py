@@ -1,0 +1,465 @@
+"""The runs screen: a live, filterable window onto every run, paged from the database.
+
+The table holds one window of ``WINDOW`` runs (a keyset page). Moving past its last row loads
+the next window, past its first row the previous one; live reloads refetch only the window on
+screen. Counts per status are fetched at most every ``COUNTS_SECONDS`` (a count over a million
+runs is the expensive query).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
+
+from console.messages import OpenRun
+from console.screens.run_control import RunControlScreen
+from console.screens.run_filter import SORTS, RunFilterModal, RunFilters, parse_filters
+from console.widgets import KeyedTable, SessionInfo
+from console.widgets.run_cells import NARROW_DROPS, RUN_COLUMNS, duration_cell, run_row
+from core.backend.inputs import RunQuery
+from core.backend.protocol import Backend
+from core.backend.views import RUN_STATUSES, RunView
+from core.errors import JobdeckError, NotFound, ValidationFailed
+
+#: Runs held in the table at once.
+WINDOW = 200
+#: Counts per status are refreshed at most this often.
+COUNTS_SECONDS = 10.0
+#: Below this width the least needed columns give way (see NARROW_DROPS), one per step.
+NARROW_WIDTHS = (120, 100, 84)
+#: The order counts are listed in: what needs attention first.
+COUNT_ORDER = ("running", "pending", "failed", "timed_out", "lost", "cancelled", "completed")
+#: Typing in the `/` filter waits this long for a pause before asking the backend.
+SEARCH_DEBOUNCE = 0.3
+
+
+class RunsTable(KeyedTable):
+    """The runs table: moving past its first or last row asks for the neighbouring window."""
+
+    class PastEdge(Message):
+        """The cursor tried to leave the window: ``step`` 1 after the end, -1 before the start;
+        ``home``: back to the very first window."""
+
+        def __init__(self, step: int, *, home: bool = False) -> None:
+            super().__init__()
+            self.step = step
+            self.home = home
+
+    def _at_last(self) -> bool:
+        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+
+    def action_cursor_down(self) -> None:
+        """Down a row; at the last row, on to the next window."""
+        if self._at_last():
+            self.post_message(self.PastEdge(1))
+        else:
+            super().action_cursor_down()
+
+    def action_page_down(self) -> None:
+        """Down a page; at the last row, on to the next window."""
+        if self._at_last():
+            self.post_message(self.PastEdge(1))
+        else:
+            super().action_page_down()
+
+    def action_scroll_bottom(self) -> None:
+        """To the last row; when already there, on to the next window."""
+        if self._at_last():
+            self.post_message(self.PastEdge(1))
+        else:
+            super().action_scroll_bottom()
+
+    def action_cursor_up(self) -> None:
+        """Up a row; at the first row, back to the previous window."""
+        if self.cursor_row <= 0:
+            self.post_message(self.PastEdge(-1))
+        else:
+            super().action_cursor_up()
+
+    def action_page_up(self) -> None:
+        """Up a page; at the first row, back to the previous window."""
+        if self.cursor_row <= 0:
+            self.post_message(self.PastEdge(-1))
+        else:
+            super().action_page_up()
+
+    def action_scroll_top(self) -> None:
+        """To the first row; when already there, back to the newest window."""
+        if self.cursor_row <= 0:
+            self.post_message(self.PastEdge(-1, home=True))
+        else:
+            super().action_scroll_top()
+
+
+class RunSearch(Input):
+    """The `/` name filter; `escape` clears it and goes back to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear", id="runs.search_clear"),
+    ]
+
+    def action_clear(self) -> None:
+        """Empty the field (showing every name again) and hide it."""
+        self.value = ""
+        self.post_message(self.Submitted(self, ""))
+
+
+class RunsScreen(RunControlScreen):
+    """Every run, newest first, live; filter, sort, page, open, cancel, retry, delete."""
+
+    CSS_PATH = "runs.tcss"
+    AUTO_FOCUS = "#runs-table"
+    WATCHES = frozenset({"run", "occurrence"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "open_run", "Open", id="runs.open"),
+        Binding("c", "cancel_run", "Cancel run", id="runs.cancel"),
+        Binding("R", "retry_run", "Retry", id="runs.retry"),
+        Binding("d", "delete_run", "Delete", id="runs.delete"),
+        # priority: run as the key arrives, so the keys typed right after it reach the field
+        Binding("slash", "search", "Find", priority=True, id="runs.search"),
+        Binding("f", "filter", "Filter", id="runs.filter"),
+        Binding("x", "clear_filters", "Clear filters", show=False, id="runs.clear"),
+        Binding("s", "next_sort", "Sort", id="runs.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="runs.reverse"),
+        Binding("r", "refresh", "Refresh", show=False, id="runs.refresh"),
+    ]
+
+    def __init__(self, backend: Backend, session: SessionInfo) -> None:
+        super().__init__(backend, session)
+        self.filters = RunFilters()
+        self.runs: dict[str, RunView] = {}
+        #: where each window visited so far starts (None: the newest run); the last is on screen
+        self.window_starts: list[str | None] = [None]
+        self.next_cursor: str | None = None
+        self.counts: dict[str, int] | None = None
+        self._counts_at = 0.0
+        self._columns: tuple[str, ...] = ()
+        self._cursor_to: str | None = None
+        self._search_timer: Timer | None = None
+        self._ids: dict[tuple[str, str], int] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="runs-filters", markup=False)
+        yield RunSearch(
+            placeholder="name contains… (enter: done, escape: clear)",
+            id="runs-search",
+            compact=True,
+        )
+        yield RunsTable(id="runs-table")
+
+    def on_mount(self) -> None:
+        table = self.query_one(RunsTable)
+        table.loading = True
+        self._set_columns(self._columns_for(self.size.width))
+        self._show_filters()
+        self.set_interval(1.0, self._tick)
+
+    # -- columns -------------------------------------------------------------------------
+
+    @staticmethod
+    def _columns_for(width: int) -> tuple[str, ...]:
+        steps = zip(NARROW_DROPS, NARROW_WIDTHS, strict=True)
+        dropped = {key for key, limit in steps if width < limit}
+        return tuple(key for key, _ in RUN_COLUMNS if key not in dropped)
+
+    def _set_columns(self, columns: tuple[str, ...]) -> None:
+        table = self.query_one(RunsTable)
+        highlighted = table.highlighted_key
+        self._columns = columns
+        table.clear(columns=True)
+        labels = dict(RUN_COLUMNS)
+        for key in columns:
+            table.add_column(labels[key], key=key)
+        self._show_runs()
+        if highlighted in self.runs:
+            table.move_cursor(row=table.get_row_index(highlighted))
+
+    def on_resize(self, event: Resize) -> None:
+        columns = self._columns_for(event.size.width)
+        if columns != self._columns:
+            self._set_columns(columns)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Refetch the window on screen (and the counts, when they are old).
+
+        Not while hidden under another screen: resuming reloads anyway.
+        """
+        if self._on_view():
+            self.load_window()
+
+    def _on_view(self) -> bool:
+        # Visible: on top, or under dialogs only (Screen.is_current also counts the screen
+        # right under an opaque one, such as a run detail).
+        for screen in reversed(self.app.screen_stack):
+            if not isinstance(screen, ModalScreen):
+                return screen is self
+        return False
+
+    def action_refresh(self) -> None:
+        """Reload the window and the counts now."""
+        self._counts_at = 0.0
+        self.load_window()
+
+    async def _query(self, cursor: str | None) -> RunQuery:
+        f = self.filters
+        template_ids: tuple[int, ...] = ()
+        schedule_ids: tuple[int, ...] = ()
+        if f.template:
+            template_ids = (await self._id_of("template", f.template),)
+        if f.schedule:
+            schedule_ids = (await self._id_of("schedule", f.schedule),)
+        return RunQuery(
+            status=f.status,
+            job_type=(f.job_type,) if f.job_type else (),
+            triggered_by=(f.trigger,) if f.trigger else (),
+            template_id=template_ids,
+            schedule_id=schedule_ids,
+            search=f.search or None,
+            sort=SORTS[f.sort],
+            descending=f.descending,
+            limit=WINDOW,
+            cursor=cursor,
+            with_total=False,  # the counts come from run_counts, at most every COUNTS_SECONDS
+        )
+
+    async def _id_of(self, kind: str, ref: str) -> int:
+        # Asked once per name, not on every live reload (ids never change).
+        if (kind, ref) not in self._ids:
+            found = (
+                await self.backend.get_template(ref)
+                if kind == "template"
+                else await self.backend.get_schedule(ref)
+            )
+            self._ids[kind, ref] = found.id
+        return self._ids[kind, ref]
+
+    @work(exclusive=True, group="runs")
+    async def load_window(self) -> None:
+        """Fetch the window on screen and show it, keeping the cursor on its run."""
+        table = self.query_one(RunsTable)
+        try:
+            query = await self._query(self.window_starts[-1])
+            page = await self.backend.list_runs(query)
+            if not page.items and len(self.window_starts) > 1:
+                # The runs of this window went away (cleared, filtered out): step back.
+                self.window_starts.pop()
+                self._cursor_to = "last"
+                query = query.model_copy(update={"cursor": self.window_starts[-1]})
+                page = await self.backend.list_runs(query)
+            if time.monotonic() - self._counts_at >= COUNTS_SECONDS:
+                self._counts_at = time.monotonic()
+                everything = query.model_copy(update={"status": (), "cursor": None})
+                self.counts = await self.backend.run_counts(everything)
+        except (NotFound, ValidationFailed) as exc:
+            self.notify(str(exc), title="Filter not applied", severity="error")
+            self.filters = RunFilters(sort=self.filters.sort, descending=self.filters.descending)
+            self._show_filters()
+            self.load_window()
+            return
+        except JobdeckError as exc:
+            self.notify(str(exc), title="Runs not loaded", severity="error")
+            return
+        finally:
+            table.loading = False
+        self.runs = {str(run.id): run for run in page.items}
+        self.next_cursor = page.next_cursor
+        self._show_runs()
+        if self._cursor_to and table.row_count:
+            table.move_cursor(row=0 if self._cursor_to == "first" else table.row_count - 1)
+        self._cursor_to = None
+        self._show_title()
+        self.update_bindings()
+
+    def _show_runs(self) -> None:
+        theme = self.app.get_css_variables()
+        now, zone = self.session.clock.now(), self.session.zone
+        columns = self._columns
+        rows = {key: run_row(run, theme, now, zone, columns) for key, run in self.runs.items()}
+        self.query_one(RunsTable).apply_rows(rows)
+
+    def _show_title(self) -> None:
+        table = self.query_one(RunsTable)
+        first = (len(self.window_starts) - 1) * WINDOW
+        shown = f"{first + 1:,}-{first + table.row_count:,}" if table.row_count else "none"
+        total = self._matching_count()
+        table.border_title = f"Runs {shown}" + ("" if total is None else f" of {total:,}")
+        if self.next_cursor:
+            table.border_title += " ↓ more"
+        table.border_subtitle = self._counts_text()
+
+    def _matching_count(self) -> int | None:
+        if self.counts is None:
+            return None
+        statuses = self.filters.status or RUN_STATUSES
+        return sum(self.counts.get(status, 0) for status in statuses)
+
+    def _counts_text(self) -> str:
+        if not self.counts:
+            return ""
+        shown = [f"{self.counts[s]:,} {s}" for s in COUNT_ORDER if self.counts.get(s)]
+        return " · ".join(shown)
+
+    def _show_filters(self) -> None:
+        described = self.filters.describe() or "all runs"
+        text = Text.assemble(
+            ("filter ", "dim"), described, ("  sort ", "dim"), self.filters.sort_label
+        )
+        if self.filters.narrowed:
+            text.append("  (x clears)", style="dim")
+        self.query_one("#runs-filters", Static).update(text)
+
+    def _tick(self) -> None:
+        # Running runs' durations grow every second; only their duration cells change.
+        if not self._on_view() or "duration" not in self._columns:
+            return
+        table = self.query_one(RunsTable)
+        now = self.session.clock.now()
+        for key, run in self.runs.items():
+            if run.status == "running" and run.started_at is not None:
+                table.update_cell(key, "duration", duration_cell(run, now))
+
+    # -- paging --------------------------------------------------------------------------
+
+    @on(RunsTable.PastEdge)
+    def _past_edge(self, event: RunsTable.PastEdge) -> None:
+        if event.step > 0 and self.next_cursor:
+            self.window_starts.append(self.next_cursor)
+            self._cursor_to = "first"
+        elif event.step < 0 and len(self.window_starts) > 1:
+            if event.home:
+                self.window_starts = [None]
+            else:
+                self.window_starts.pop()
+            self._cursor_to = "first" if event.home else "last"
+        else:
+            return
+        self.load_window()
+
+    def _restart(self) -> None:
+        self.window_starts = [None]
+        self._cursor_to = "first"
+        self._counts_at = 0.0
+        self._show_filters()
+        self.load_window()
+
+    # -- filters -------------------------------------------------------------------------
+
+    def apply_argument(self, argument: str) -> None:
+        """`:runs failed`, `:runs template=backup status=failed,lost sort=duration`."""
+        try:
+            self.filters = parse_filters(argument)
+        except ValidationFailed as exc:
+            self.notify(exc.problem, title=f"`:runs {argument}` not understood", severity="error")
+            return
+        self.query_one("#runs-search", Input).value = self.filters.search
+        self._restart()
+
+    def action_filter(self) -> None:
+        """Open the filter dialog."""
+        self.open_filter_dialog()
+
+    @work(exclusive=True, group="runs-filter")
+    async def open_filter_dialog(self) -> None:
+        """Fetch the choices (types, templates, schedules), then ask for the filters."""
+        try:
+            job_types = [t.name for t in await self.backend.job_types()]
+            templates = [t.name for t in await self.backend.list_templates()]
+            schedules = [s.job_identifier for s in await self.backend.list_schedules()]
+        except JobdeckError as exc:
+            self.notify(str(exc), title="Filter choices not loaded", severity="error")
+            return
+        dialog = RunFilterModal(
+            self.filters, job_types=job_types, templates=templates, schedules=schedules
+        )
+        self.app.push_screen(dialog, self._filters_chosen)
+
+    def _filters_chosen(self, chosen: RunFilters | None) -> None:
+        if chosen is not None and chosen != self.filters:
+            self.filters = chosen
+            self.query_one("#runs-search", Input).value = chosen.search
+            self._restart()
+
+    def action_clear_filters(self) -> None:
+        """Show every run again (the sort stays)."""
+        self.filters = RunFilters(sort=self.filters.sort, descending=self.filters.descending)
+        self.query_one("#runs-search", Input).value = ""
+        self._restart()
+
+    def action_next_sort(self) -> None:
+        """Sort by the next key: queued, started, completed, duration, name."""
+        keys = list(SORTS)
+        following = keys[(keys.index(self.filters.sort) + 1) % len(keys)]
+        self.filters = replace(self.filters, sort=following)
+        self._restart()
+
+    def action_reverse_sort(self) -> None:
+        """Flip the sort direction."""
+        self.filters = replace(self.filters, descending=not self.filters.descending)
+        self._restart()
+
+    def action_search(self) -> None:
+        """Filter by name as you type."""
+        search = self.query_one("#runs-search", Input)
+        search.add_class("-shown")
+        # At once, not after a refresh (focus()): keys typed right after `/` must land here.
+        self.set_focus(search)
+
+    @on(Input.Changed, "#runs-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._search_now)
+
+    def _search_now(self) -> None:
+        text = self.query_one("#runs-search", Input).value.strip()
+        if text != self.filters.search:
+            self.filters = replace(self.filters, search=text)
+            self._restart()
+
+    @on(Input.Submitted, "#runs-search")
+    def _search_submitted(self) -> None:
+        self._search_now()
+        search = self.query_one("#runs-search", Input)
+        search.set_class(bool(search.value), "-shown")
+        self.set_focus(self.query_one(RunsTable))
+
+    # -- the highlighted run -------------------------------------------------------------
+
+    def target_run(self) -> RunView | None:
+        """The highlighted run."""
+        key = self.query_one(RunsTable).highlighted_key
+        return self.runs.get(key) if key is not None else None
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.update_bindings()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open_run()
+
+    def action_open_run(self) -> None:
+        """Open the highlighted run."""
+        run = self.target_run()
+        if run is not None:
+            self.post_message(OpenRun(run.id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and isinstance(self.focused, Input):
+            return False  # a `/` typed into a field is a character
+        if action == "open_run":
+            return True if self.target_run() is not None else None
+        return super().check_action(action, parameters)
