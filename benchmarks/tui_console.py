@@ -105,7 +105,7 @@ def flood_latency(env: dict[str, str], presses: int) -> list[float]:
     term = Terminal([JOBDECK, "-c", "runs"], env=env)
     try:
         term.wait_for(" of ", timeout=120)
-        term.wait_for("embedded", timeout=60)
+        time.sleep(2)  # the embedded owner starts after the first paint
         cli(env, "template", "run", "flood")
         term.wait_for("flood", timeout=30)
         term.send("g")
@@ -165,7 +165,22 @@ def main() -> None:
                 f"{results['jd_first'][-1] * 1000:.0f}/{results['jd_filled'][-1] * 1000:.0f} ms, "
                 f"rss {results['rss'][-1]:.0f} MB"
             )
-        flood = flood_latency(env, args.keys)
+        report(results, cursor, pagedown, bare_cursor)
+    flood = flood_latency(args.keys)
+    p50, p95 = statistics.median(flood) * 1000, percentile(flood, 0.95) * 1000
+    print(
+        f"key → visible while the log follows ~100k lines/s: p50 {p50:.0f} ms  p95 {p95:.0f} ms"
+        " (goal p95 ≤ 100 ms)"
+    )
+
+
+def report(
+    results: dict[str, list[float]],
+    cursor: list[float],
+    pagedown: list[float],
+    bare_cursor: list[float],
+) -> None:
+    """Print the start-up, repaint and memory comparison."""
 
     def ms(values: list[float]) -> str:
         p50, p95 = statistics.median(values) * 1000, percentile(values, 0.95) * 1000
@@ -186,10 +201,11 @@ def main() -> None:
         f" | jobdeck {ms(results['jd_filled'])}"
         f" | ratio {filled_ratio:.2f} (goal ≤ 3)"
     )
-    print(f"cursor down → repaint    bare {ms(bare_cursor)} | jobdeck {ms(cursor)} (goal p95 ≤ 50 ms)")
+    print(
+        f"cursor down → repaint    bare {ms(bare_cursor)} | jobdeck {ms(cursor)} (goal p95 ≤ 50 ms)"
+    )
     print(f"page down → repaint   jobdeck {ms(pagedown)} (goal p95 ≤ 50 ms)")
     print(f"RSS on the runs screen: max {max(results['rss']):.0f} MB (goal ≤ 120 MB)")
-    print(f"key → visible while the log follows ~100k lines/s: {ms(flood)} (goal p95 ≤ 100 ms)")
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ class JobdeckApp(App[int]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         Binding("colon", "command_line", "Command", id="app.command"),
-        Binding("1", "go('templates')", "Templates", id="app.templates"),
-        Binding("2", "go('schedules')", "Schedules", id="app.schedules"),
-        Binding("3", "go('runs')", "Runs", id="app.runs"),
-        Binding("4", "go('workers')", "Workers", id="app.workers"),
+        Binding("1", "go('templates')", "Templates", show=False, id="app.templates"),
+        Binding("2", "go('schedules')", "Schedules", show=False, id="app.schedules"),
+        Binding("3", "go('runs')", "Runs", show=False, id="app.runs"),
+        Binding("4", "go('workers')", "Workers", show=False, id="app.workers"),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]

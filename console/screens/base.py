@@ -42,7 +42,9 @@ class JobdeckScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.session)
         yield from self.compose_body()
-        yield Footer()
+        # Compact, and without the palette's ^p: at 80 columns the screen's own keys and the
+        # global `:` `?` `q` must fit (`1`-`4` are listed by `?` and in the command line).
+        yield Footer(compact=True, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the status bar and the footer."""

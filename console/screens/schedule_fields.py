@@ -16,17 +16,10 @@ from core.errors import ValidationFailed
 from core.jobs.durations import format_duration, parse_duration
 from core.jobs.timing import load_zone
 from core.jobs.timing.cron import FIELD_NAMES
+from core.jobs.timing.timing import REQUIRED_FIELDS
 
 #: The timing inputs each schedule type shows (every other timing input is hidden).
-TYPE_FIELDS: dict[str, tuple[str, ...]] = {
-    "cron": ("cron_expression",),
-    "interval": ("interval_seconds",),
-    "once": ("run_at",),
-    "hourly": ("minute",),
-    "daily": ("time_of_day",),
-    "weekly": ("weekday", "time_of_day"),
-    "monthly": ("day_of_month", "time_of_day"),
-}
+TYPE_FIELDS: dict[str, tuple[str, ...]] = REQUIRED_FIELDS
 #: Every type-specific timing input, in the form's order.
 TIMING_INPUTS = (
     *("cron_expression", "interval_seconds", "run_at", "minute"),

@@ -112,7 +112,7 @@ class ScheduleFormModal(ModalScreen[ScheduleView | None]):
                     yield Static(f"Next {PREVIEW_COUNT} fire times", classes="form-section")
                     yield Static("", id="timing-summary", markup=False)
                     yield FirePreview(id="fire-preview")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def _input(self, name: str, placeholder: str = "", **options: Any) -> Input:
         """A one-line input named after the schedule field it edits, holding its start value."""

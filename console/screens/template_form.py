@@ -94,7 +94,7 @@ class TemplateFormModal(ModalScreen[TemplateView | None]):
             with Horizontal(id="form-buttons"):
                 yield Button("Cancel", id="form-cancel", compact=True)
                 yield Button("Save", id="form-save", variant="primary", compact=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def _compose_general(self, template: TemplateView | None) -> ComposeResult:
         yield Static("General", classes="form-section")

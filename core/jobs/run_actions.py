@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -106,30 +107,12 @@ class RunActions:
                 template, maintenance=maintenance_reason(session), active_runs=active, force=force
             )
             values = run_parameters(template, None, parameters or {}, self.secrets)
-            run = new_run(
-                template=template,
-                schedule=None,
-                triggered_by=triggered_by,
-                scheduled_for=None,
-                now=now,
-                parameters=values,
-                executed_by=self.actor.name,
-            )
-            session.add(run)
-            session.flush()
-            record(
-                session,
-                self.actor,
-                now,
-                "run.create",
-                "run",
-                run.id,
-                run.job_name,
-                after={"template": template.name, "triggered_by": triggered_by, "forced": force},
-            )
+            run = self._queue(
+                session, template, None, triggered_by, values, now,
+                {"template": template.name, "triggered_by": triggered_by, "forced": force},
+            )  # fmt: skip
         self.on_runs_created()
-        assert run.id is not None
-        return self.runs.get(run.id)
+        return self.runs.get(run)
 
     def run_schedule(self, ref: int | str, *, force: bool = False) -> RunView:
         """Queue a manual run of a schedule now: its template with the schedule's overrides.
@@ -156,35 +139,41 @@ class RunActions:
             )
             check_schedule_overlap(schedule, active, force)
             values = run_parameters(template, schedule, {}, self.secrets)
-            run = new_run(
-                template=template,
-                schedule=schedule,
-                triggered_by="manual",
-                scheduled_for=None,
-                now=now,
-                parameters=values,
-                executed_by=self.actor.name,
-            )
-            session.add(run)
-            session.flush()
-            record(
-                session,
-                self.actor,
-                now,
-                "run.create",
-                "run",
-                run.id,
-                run.job_name,
-                after={
-                    "template": template.name,
-                    "schedule": schedule.job_identifier,
-                    "triggered_by": "manual",
-                    "forced": force,
-                },
-            )
+            after = {
+                "template": template.name,
+                "schedule": schedule.job_identifier,
+                "triggered_by": "manual",
+                "forced": force,
+            }
+            run = self._queue(session, template, schedule, "manual", values, now, after)
         self.on_runs_created()
+        return self.runs.get(run)
+
+    def _queue(
+        self,
+        session: Session,
+        template: JobTemplate,
+        schedule: JobSchedule | None,
+        triggered_by: str,
+        values: dict[str, Any],
+        now: datetime,
+        after: dict[str, Any],
+    ) -> int:
+        """Add a pending run (never an occurrence's) with its audit record; its id."""
+        run = new_run(
+            template=template,
+            schedule=schedule,
+            triggered_by=triggered_by,
+            scheduled_for=None,
+            now=now,
+            parameters=values,
+            executed_by=self.actor.name,
+        )
+        session.add(run)
+        session.flush()
+        record(session, self.actor, now, "run.create", "run", run.id, run.job_name, after=after)
         assert run.id is not None
-        return self.runs.get(run.id)
+        return run.id
 
     def cancel(self, run_id: int, reason: str | None = None) -> RunView:
         """Cancel a pending run now, or ask the executor to stop a running one."""
