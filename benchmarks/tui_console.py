@@ -53,16 +53,24 @@ def percentile(samples: list[float], fraction: float) -> float:
 def start_bare() -> tuple[Terminal, float, float]:
     """The bare app: seconds to first paint and to its table filled."""
     term = Terminal([PYTHON, str(HERE / "tui_bare_app.py")])
-    first = term.wait_for("bare ready")
-    filled = term.wait_for("row-0030")
+    try:
+        first = term.wait_for("bare ready")
+        filled = term.wait_for("row-0030")
+    except BaseException:
+        term.close()
+        raise
     return term, first, max(first, filled)
 
 
 def start_jobdeck(env: dict[str, str]) -> tuple[Terminal, float, float]:
     """jobdeck on the runs screen: seconds to first paint and to the runs table filled."""
     term = Terminal([JOBDECK, "-c", "runs"], env=env)
-    first = term.wait_for("local (", timeout=120)  # the status bar names the backend
-    filled = term.wait_for(" of ", timeout=120)  # the runs border title: "Runs 200 of N"
+    try:
+        first = term.wait_for("local (", timeout=120)  # the status bar names the backend
+        filled = term.wait_for(" of ", timeout=120)  # the runs border title: "Runs 200 of N"
+    except BaseException:
+        term.close()
+        raise
     return term, first, max(first, filled)
 
 
@@ -160,19 +168,23 @@ def main() -> None:
         bare_cursor: list[float] = []
         for rep in range(args.repeat):
             term, first, filled = start_bare()
-            results["bare_first"].append(first)
-            results["bare_filled"].append(filled)
-            term.drain(0.3)
-            bare_cursor += keys_to_paint(term, ["\x1b[B"] * (args.keys // args.repeat), 0.05)
-            term.close()
+            try:
+                results["bare_first"].append(first)
+                results["bare_filled"].append(filled)
+                term.drain(0.3)
+                bare_cursor += keys_to_paint(term, ["\x1b[B"] * (args.keys // args.repeat), 0.05)
+            finally:
+                term.close()
             term, first, filled = start_jobdeck(env)
-            results["jd_first"].append(first)
-            results["jd_filled"].append(filled)
-            term.drain(0.5)
-            cursor += keys_to_paint(term, ["\x1b[B"] * (args.keys // args.repeat), 0.05)
-            pagedown += keys_to_paint(term, ["\x1b[6~"] * (args.keys // args.repeat), 0.1)
-            results["rss"].append(term.rss_mb())
-            term.close()
+            try:
+                results["jd_first"].append(first)
+                results["jd_filled"].append(filled)
+                term.drain(0.5)
+                cursor += keys_to_paint(term, ["\x1b[B"] * (args.keys // args.repeat), 0.05)
+                pagedown += keys_to_paint(term, ["\x1b[6~"] * (args.keys // args.repeat), 0.1)
+                results["rss"].append(term.rss_mb())
+            finally:
+                term.close()
             print(
                 f"rep {rep}: bare {results['bare_first'][-1] * 1000:.0f}/"
                 f"{results['bare_filled'][-1] * 1000:.0f} ms, jobdeck "
