@@ -27,7 +27,16 @@ from core.clock import ManualClock
 from tests.console.conftest import settled
 
 SIZE = (120, 34)
-#: the fake as a backend that steers its workers (the seeded fake claims no worker control)
+#: the fake as a backend that cannot steer its workers (a console not owning the database)
+NO_CONTROL = Capabilities(
+    name="fake",
+    log_streaming=True,
+    run_cancel=True,
+    run_retry=True,
+    workers=True,
+    worker_control=False,
+)
+#: the fake as a backend that steers its workers (the seeded fake's default)
 CONTROL = Capabilities(
     name="fake",
     log_streaming=True,
@@ -359,7 +368,7 @@ async def test_read_only_hides_every_worker_action(clock: ManualClock) -> None:
 async def test_without_worker_control_the_actions_are_greyed_and_explained(
     clock: ManualClock,
 ) -> None:
-    backend = FakeBackend.seeded(clock)  # the fake's own capabilities: no worker control
+    backend = FakeBackend.seeded(clock, capabilities=NO_CONTROL)
     app = JobdeckApp(backend, clock, start_screen="workers", poll_seconds=None)
     async with app.run_test(size=SIZE) as pilot:
         await on_worker(pilot, "local-1")
@@ -382,7 +391,7 @@ async def test_without_worker_control_the_actions_are_greyed_and_explained(
 
 async def test_worker_control_gained_later_lights_the_actions_up(clock: ManualClock) -> None:
     """An embedded owner lends its pool after the console is up: the next load shows it."""
-    backend = FakeBackend.seeded(clock)
+    backend = FakeBackend.seeded(clock, capabilities=NO_CONTROL)
     app = JobdeckApp(backend, clock, start_screen="workers", poll_seconds=None)
     async with app.run_test(size=SIZE) as pilot:
         await on_worker(pilot, "local-1")

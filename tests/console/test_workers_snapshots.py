@@ -80,5 +80,8 @@ def test_workers_screen_without_worker_control(
     clock: ManualClock, snap_compare: Callable[..., bool]
 ) -> None:
     """The fake's own capabilities: greyed keys and the line that says why."""
-    app = JobdeckApp(FakeBackend.seeded(clock), clock, start_screen="workers", poll_seconds=None)
+    backend = FakeBackend.seeded(
+        clock, capabilities=CONTROL.model_copy(update={"worker_control": False})
+    )
+    app = JobdeckApp(backend, clock, start_screen="workers", poll_seconds=None)
     assert snap_compare(app, terminal_size=(80, 24), run_before=on_local_pool)
