@@ -14,7 +14,6 @@ from console.commands import templates
 
 from .helpers import Run
 
-
 #: the ``start`` command each fake run_tui call received
 starts: list[object] = []
 
