@@ -130,7 +130,13 @@ def test_with_a_live_daemon_commands_attach_to_it_automatically(
     code, _, err = cli("template", "create", "via-api", "--type", "shell",
                        "--config", "command=true", JOBDECK_TOKEN=token)  # fmt: skip
     assert (code, err) == (0, "")
-    # Without any token for it, the CLI says so once and writes the database itself.
+    # Without a token of its own, the CLI uses the one the daemon published for this user.
+    code, _, err = cli(
+        "template", "create", "via-owner", "--type", "shell", "--config", "command=true"
+    )
+    assert (code, err) == (0, "")
+    # With no token at all (the file gone), it says so once and writes the database itself.
+    (home / "owner.token").unlink()
     code, _, err = cli(
         "template", "create", "direct", "--type", "shell", "--config", "command=true"
     )
@@ -139,6 +145,8 @@ def test_with_a_live_daemon_commands_attach_to_it_automatically(
     assert daemon.address in err and "using the database directly" in err
     trail = audit_trail(home)
     assert ("template.create", "auto", "api", "via-api") in trail
+    owner_entry = next(t for t in trail if t[3] == "via-owner")
+    assert owner_entry[2] == "api" and ".via-owner-" in owner_entry[1]
     assert next(t for t in trail if t[3] == "direct")[2] == "cli"
 
 
