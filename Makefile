@@ -11,15 +11,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# compileall: the editable install leaves our modules uncompiled, and with
+# PYTHONDONTWRITEBYTECODE set Python compiles them again at every start.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q core console >/dev/null
 	touch $@
 
 $(DEV_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q core console >/dev/null
 	touch $@ $(STAMP)
 
 run: $(STAMP)
+	@$(BIN)/python -m compileall -q core console >/dev/null
 	$(BIN)/jobdeck
 
 lint: $(DEV_STAMP)

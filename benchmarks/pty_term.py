@@ -79,6 +79,11 @@ class Terminal:
             self.read(0.01)
         raise TimeoutError(f"{text!r} did not appear within {timeout}s")
 
+    def shown_since_start(self, text: str, timeout: float = 60.0) -> float:
+        """Seconds from the process start until ``text`` is on screen."""
+        self.wait_for(text, timeout)
+        return time.perf_counter() - self.started
+
     def first_output_after(self, keys: str, timeout: float = 5.0) -> float:
         """Send ``keys`` and return the seconds until the terminal receives the next bytes."""
         self.drain(0.0)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from textual import on
@@ -13,16 +14,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from console.entry import settle_heap, startup_done
 from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
 from console.outage import outage_summary
-from console.screens import SCREENS
+from console.pending_backend import PendingBackend
+from console.screens import SCREENS, load_all_screens, screen_class
 from console.screens.base import JobdeckScreen
 from console.screens.command_line import CommandLineModal
 from console.screens.confirm import ConfirmModal
 from console.screens.keys import KeysModal
-from console.widgets import SessionInfo
+from console.widgets import SessionInfo, StatusBar
 from core.backend.protocol import Backend
 from core.backend.views import ChangeBatch
 from core.clock import Clock, SystemClock
@@ -30,16 +33,24 @@ from core.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from console.embedded import EmbeddedOwner
+    from console.startup import Connect, Connection
     from core.settings.config import Settings
 
 log = logging.getLogger("jobdeck.console")
 
 #: How often the app asks the backend what changed (one cheap indexed read).
 POLL_SECONDS = 0.5
+#: The embedded owner starts after the first screen's data is shown, or after this long.
+OWNER_START_WAIT = 5.0
 
 
 class JobdeckApp(App[int]):
-    """k9s-style console over any Backend; the caller owns (opens and closes) the backend."""
+    """k9s-style console over any Backend; the caller owns (opens and closes) the backend.
+
+    With ``connect``, ``backend`` is a ``PendingBackend``: the app paints first, then opens the
+    real backend (``connection`` once open; ``startup_error`` when opening failed, and the app
+    exits with 1).
+    """
 
     TITLE = "jobdeck"
     CSS_PATH = "app.tcss"
@@ -66,6 +77,7 @@ class JobdeckApp(App[int]):
         start_screen: str = "templates",
         start_argument: str = "",
         notices: list[str] | None = None,
+        connect: Connect | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -82,25 +94,76 @@ class JobdeckApp(App[int]):
         self.start_screen = start_screen
         self.start_argument = start_argument
         self.notices = list(notices or [])
+        self.connect = connect
+        self.connection: Connection | None = None
+        self.startup_error: BaseException | None = None
         self._cursor: int | None = None
-        for name, screen_class in SCREENS.items():
-            self.add_mode(name, self._screen_factory(screen_class))
+        for name in SCREENS:
+            self.add_mode(name, self._screen_factory(name))
 
-    def _screen_factory(self, screen_class: type[JobdeckScreen]) -> Callable[[], Screen[None]]:
-        return lambda: screen_class(self.backend, self.session)
+    def _screen_factory(self, name: str) -> Callable[[], Screen[None]]:
+        # The screen's module is imported when the mode is first shown.
+        return lambda: screen_class(name)(self.backend, self.session)
 
     async def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
-            for problem in keymap_problems(self.user_keymap, known_binding_ids()):
-                self.notify(problem, title="Config", severity="warning", timeout=15)
         await self.action_go(self.start_screen, self.start_argument)
         for notice in self.notices:
-            self.notify(notice, severity="warning", timeout=15)
-        if self.owner is not None:
-            self.run_worker(self.owner.start(self.session), name="owner", group="owner")
+            self._warn(notice)
+        if self.connect is None:
+            self._begin()
+        else:
+            # Open the backend (off the event loop) while the first screen is drawn.
+            self.run_worker(self._open(self.connect), name="connect")
+
+    async def _open(self, connect: Connect) -> None:
+        pending = self.backend
+        assert isinstance(pending, PendingBackend)
+        try:
+            connection = await connect(self._warn)
+        except Exception as exc:  # the caller reports it once the terminal is restored
+            self.startup_error = exc
+            pending.fail(exc)
+            self.exit(1, return_code=1)
+            return
+        self.connection = connection
+        pending.resolve(connection.backend)
+        capabilities = connection.backend.capabilities
+        self.session.mode = connection.mode
+        self.session.backend_name = capabilities.name
+        self.session.writable = capabilities.writable
+        self.owner = connection.owner
+        for bar in self.screen.query(StatusBar):
+            bar.tick()
+        self.screen.refresh_bindings()
+        startup_done()
+        self._begin()
+
+    def _begin(self) -> None:
+        """With the backend open: check the keymap, start the owner and the change poller."""
+        if self.user_keymap:
+            load_all_screens()
+            for problem in keymap_problems(self.user_keymap, known_binding_ids()):
+                self.notify(problem, title="Config", severity="warning", timeout=15)
+        self.run_worker(self._after_first_load(), name="first-load", group="owner")
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll_changes, name="changes")
+
+    async def _after_first_load(self) -> None:
+        """Once the first screen has its data: settle the heap and own the database (starting
+        the scheduler and the API server takes long enough to delay that data)."""
+        screen = self.screen
+        if isinstance(screen, JobdeckScreen):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(screen.first_load.wait(), OWNER_START_WAIT)
+        if self.connect is not None:
+            settle_heap()
+        if self.owner is not None:
+            await self.owner.start(self.session)
+
+    def _warn(self, message: str) -> None:
+        self.notify(message, severity="warning", timeout=15)
 
     # -- live updates -------------------------------------------------------------------
 
@@ -249,40 +312,37 @@ def run_tui(
 
     ``start`` is a command line to begin with (``runs failed``); a bad one is refused here.
     """
-    from console.embedded import EmbeddedOwner
-    from core.backend.factory import open_backend_for
-    from core.backend.local import LocalBackend
+    from console.startup import console_connector
+    from core.backend.protocol import Capabilities
 
     parsed = parse(start)
     if parsed is None or parsed[0].screen is None:
         raise ValidationFailed("--command", f"{start!r} names no screen; try templates, runs…")
     if read_only and not settings.read_only:
         settings = settings.model_copy(update={"read_only": True})
-    notices: list[str] = []
+    opening = "opening " + (backend or "the database") + "…"
 
     async def session() -> int:
-        chosen, mode = await open_backend_for(
-            settings, "tui", backend, token, insecure=insecure, warn=notices.append
-        )
-        owner = None
-        if isinstance(chosen, LocalBackend) and not settings.read_only:
-            owner = EmbeddedOwner(settings, chosen)
+        pending = PendingBackend(Capabilities(name=opening, writable=not settings.read_only))
         app = JobdeckApp(
-            chosen,
-            mode=mode,
+            cast(Backend, pending),
+            mode="starting",
             zone=settings.timezone,
             keymap=settings.keymap,
-            owner=owner,
             start_screen=parsed[0].screen or "templates",
             start_argument=parsed[1],
-            notices=notices,
+            connect=console_connector(settings, backend, token, insecure=insecure),
         )
         try:
             await app.run_async()
         finally:
-            if owner is not None:
-                await owner.stop("the console that owned the database exited")
-            await chosen.close()
+            connection = app.connection
+            if connection is not None:
+                if connection.owner is not None:
+                    await connection.owner.stop("the console that owned the database exited")
+                await connection.backend.close()
+        if app.startup_error is not None:
+            raise app.startup_error
         return app.return_code or 0
 
     return asyncio.run(session())

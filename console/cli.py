@@ -22,9 +22,10 @@ from console.commands.options import (
     attach_token,
     option_for,
 )
+from console.entry import startup_done
+from console.opening import database_error, open_interface_backend
 from core.backend.protocol import Backend
 from core.errors import (
-    BackendUnavailable,
     JobdeckError,
     PermissionDenied,
     ValidationFailed,
@@ -84,15 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_error(settings: Settings, exc: Exception) -> BackendUnavailable:
-    """A driver error (refused connection, bad URL) while opening the database, in one line."""
-    cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQLAlchemy's wrapper
-    detail = " ".join(str(cause).split()) or cause.__class__.__name__
-    # Never echo a password from the URL into a terminal or a log.
-    url = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", settings.resolved_database_url())
-    return BackendUnavailable(f"cannot open the database {url}: {detail}")
-
-
 def open_backend(settings: Settings) -> Backend:
     """The local backend on the configured database (no attaching)."""
     from core.backend.factory import open_local_backend
@@ -102,7 +94,7 @@ def open_backend(settings: Settings) -> Backend:
     except JobdeckError:
         raise
     except Exception as exc:
-        raise _database_error(settings, exc) from exc
+        raise database_error(settings, exc) from exc
 
 
 def warn(message: str) -> None:
@@ -112,23 +104,15 @@ def warn(message: str) -> None:
 
 
 async def open_cli_backend(settings: Settings, args: argparse.Namespace) -> Backend:
-    """The backend the CLI talks to: the one place that chooses it (--backend, the owner's
-    API, or the database)."""
-    from core.backend.factory import open_backend_for
-
-    try:
-        backend, _ = await open_backend_for(
-            settings,
-            "cli",
-            getattr(args, "backend", None),
-            attach_token(args),
-            insecure=getattr(args, "insecure", False),
-            warn=warn,
-        )
-    except JobdeckError:
-        raise
-    except Exception as exc:
-        raise _database_error(settings, exc) from exc
+    """The backend the CLI talks to (--backend, the owner's API, or the database)."""
+    backend, _ = await open_interface_backend(
+        settings,
+        "cli",
+        getattr(args, "backend", None),
+        attach_token(args),
+        insecure=getattr(args, "insecure", False),
+        warn=warn,
+    )
     return backend
 
 
@@ -173,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else 0
+        if args.noun is not None:
+            startup_done()  # the console turns the collector back on once it has painted
         overrides = {"read_only": True} if args.read_only else {}
         settings = load_settings(args.config_file, **overrides)
         if args.noun is None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from console.widgets import SessionInfo
-from core.backend.local import LocalBackend
-from core.owner import Owner, live_owner
 
 if TYPE_CHECKING:
     from core.api.serve import ApiServer
+    from core.backend.local import LocalBackend
+    from core.owner import Owner
     from core.remote.credentials import OwnerCredential
     from core.settings.config import Settings
 
@@ -42,6 +43,11 @@ class EmbeddedOwner:
     async def start(self, session: SessionInfo) -> None:
         """Own the database; while another process does, stay attached as a standby and
         take over when its lease lapses (it stopped or died)."""
+        # The scheduler, executor and API server load off the event loop (the console is
+        # already on screen and stays responsive meanwhile).
+        await asyncio.to_thread(_import_owner_modules)
+        from core.owner import live_owner
+
         db = self.backend.db
         announced = False
         while not self._stopping.is_set():
@@ -60,6 +66,7 @@ class EmbeddedOwner:
 
     async def _try_own(self) -> bool:
         from core.api.serve import serve_embedded
+        from core.owner import Owner
         from core.remote.credentials import OwnerCredential
 
         try:
@@ -103,3 +110,8 @@ class EmbeddedOwner:
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
+
+
+def _import_owner_modules() -> None:
+    for name in ("core.owner", "core.api.serve", "core.remote.credentials"):
+        import_module(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from textual import on
@@ -10,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from console.messages import BackendChanged
 from console.widgets import SessionInfo, StatusBar
@@ -29,6 +31,8 @@ class JobdeckScreen(Screen[None]):
     """
 
     WATCHES: ClassVar[frozenset[str]] = frozenset()
+    #: the worker group of the screen's main load; its first end sets ``first_load``
+    LOAD_GROUP: ClassVar[str] = ""
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     BINDINGS = [Binding("escape", "back", "Back", show=False, id="screen.back")]
 
@@ -38,6 +42,8 @@ class JobdeckScreen(Screen[None]):
         self.session = session
         self._reload_timer: Timer | None = None
         self._reload_wanted = False
+        #: set once the screen's first load has ended (shown, or failed and said so)
+        self.first_load = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.session)
@@ -64,6 +70,12 @@ class JobdeckScreen(Screen[None]):
         """Back out one level: close this screen if it was opened from another."""
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
+
+    @on(Worker.StateChanged)
+    def _worker_ended(self, event: Worker.StateChanged) -> None:
+        ended = event.state in (WorkerState.SUCCESS, WorkerState.ERROR)
+        if ended and self.LOAD_GROUP and event.worker.group == self.LOAD_GROUP:
+            self.first_load.set()
 
     def on_screen_resume(self) -> None:
         # Screens that are not visible skip reloads; they catch up when shown again.

@@ -78,6 +78,7 @@ class SchedulesScreen(JobdeckScreen):
 
     CSS_PATH = "schedules.tcss"
     WATCHES = frozenset({"schedule", "occurrence", "run"})
+    LOAD_GROUP = "schedules"
     WRITE_ACTIONS = frozenset({"new", "edit", "toggle_active", "run_now", "delete"})
     BINDINGS = [
         Binding("n", "new", "New", id="schedules.new"),

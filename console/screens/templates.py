@@ -92,6 +92,7 @@ class TemplatesScreen(JobdeckScreen):
     CSS_PATH = "templates.tcss"
     AUTO_FOCUS = "#templates-table"
     WATCHES = frozenset({"template", "schedule", "run"})
+    LOAD_GROUP = "templates"
     WRITE_ACTIONS = frozenset({"new_template"}) | ROW_ACTIONS
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="templates.filter"),

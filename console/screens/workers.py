@@ -143,6 +143,7 @@ class WorkersScreen(JobdeckScreen):
 
     CSS_PATH = "workers.tcss"
     WATCHES = frozenset({"worker", "run"})
+    LOAD_GROUP = "workers"
     WRITE_ACTIONS = frozenset({"grow", "shrink", "set_slots", "pause", "resume", "drain"})
     BINDINGS = [
         Binding("plus", "grow", "Grow", id="workers.grow"),

@@ -64,17 +64,20 @@ class StatusBar(Horizontal):
         yield Label(self.session.mode, id="status-mode", markup=False)
         yield Label(self.session.backend_name, id="status-backend", markup=False)
         yield Label(self._health_text(), id="status-health", markup=False)
-        if not self.session.writable:
-            yield Label("read-only", id="status-read-only")
+        read_only = Label("read-only", id="status-read-only")
+        read_only.display = not self.session.writable
+        yield read_only
         yield Label(self._clock_text(), id="status-clock")
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
 
     def tick(self) -> None:
-        """Show the session clock's current time, the mode and the backend's health."""
+        """Show the session clock's current time, the mode, the backend and its health."""
         self.query_one("#status-clock", Label).update(self._clock_text())
         self.query_one("#status-mode", Label).update(self.session.mode)
+        self.query_one("#status-backend", Label).update(self.session.backend_name)
+        self.query_one("#status-read-only", Label).display = not self.session.writable
         health = self.query_one("#status-health", Label)
         health.update(self._health_text())
         health.set_class(not self.session.health.ok, "-stale")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from core.errors import JobdeckError
+
+if TYPE_CHECKING:
+    # Imported when a secret is first sealed or opened: most sessions never do.
+    from cryptography.fernet import MultiFernet
 
 PREFIX = "enc:v1:"
 
@@ -29,6 +32,8 @@ class SecretBox:
         self._fernet: MultiFernet | None = None
 
     def _keys(self) -> MultiFernet:
+        from cryptography.fernet import Fernet, MultiFernet
+
         if self._fernet is None:
             if not self.key_path.exists():
                 self.key_path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +58,8 @@ class SecretBox:
         """Decrypt a sealed value."""
         if not is_sealed(sealed):
             raise SecretKeyError("value is not an encrypted secret")
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._keys().decrypt(sealed.removeprefix(PREFIX).encode()).decode()
         except InvalidToken as exc:
@@ -66,6 +73,8 @@ class SecretBox:
 
     def add_key(self) -> None:
         """Put a new key first in the key file; older keys stay for decryption until rotated."""
+        from cryptography.fernet import Fernet
+
         keys = self.key_path.read_bytes().split() if self.key_path.exists() else []
         fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:

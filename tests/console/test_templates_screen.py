@@ -155,7 +155,7 @@ async def test_status_bar_shows_mode_backend_and_ticking_clock(
 
         assert (label("mode"), label("backend")) == ("embedded", "fake")
         assert label("clock") == "2026-03-02 09:30:00 UTC"
-        assert not app.screen.query("#status-read-only")
+        assert not app.screen.query_one("#status-read-only").display
         clock.advance(timedelta(minutes=1, seconds=5))
         await pilot.pause(1.2)
         assert label("clock") == "2026-03-02 09:31:05 UTC"
@@ -166,7 +166,8 @@ async def test_read_only_backend_is_flagged(clock: ManualClock, loaded_table: Ta
     async with app.run_test(size=SIZE) as pilot:
         table = await loaded_table(pilot)
         assert table.row_count == 8
-        assert str(app.screen.query_one("#status-read-only", Label).render()) == "read-only"
+        read_only = app.screen.query_one("#status-read-only", Label)
+        assert read_only.display and str(read_only.render()) == "read-only"
         clock_text = str(app.screen.query_one("#status-clock", Label).render())
         assert clock_text == "2026-03-02 11:30:00 EET"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +14,14 @@ from sqlmodel import SQLModel, select
 
 from core.storage import tables
 from core.storage.database import Database
-from core.storage.migrate import current_revision, downgrade, head_revision, upgrade
+from core.storage.migrate import (
+    at_shipped_head,
+    current_revision,
+    downgrade,
+    head_revision,
+    shipped_head,
+    upgrade,
+)
 
 from .seed_0001 import TABLES_0001, seed_0001, typed_table
 from .workers import finish, release, start_worker
@@ -211,6 +220,43 @@ def test_upgrade_twice_is_a_no_op(database: Database) -> None:
     assert _schema_snapshot(database) == before
     with database.read() as session:
         assert session.get_one(tables.SystemState, "marker").value == [1]
+
+
+def test_shipped_head_is_alembics_head() -> None:
+    """The fast start-up check reads the head from file names; Alembic must agree."""
+    assert shipped_head() == head_revision()
+
+
+def test_only_a_database_at_head_skips_alembic(empty_database: Database) -> None:
+    """An empty or older database is not taken for one at head; a migrated one is."""
+    db = empty_database
+    assert not at_shipped_head(db)
+    upgrade(db, "0004")
+    assert not at_shipped_head(db)
+    upgrade(db)
+    assert at_shipped_head(db)
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(db_url: str) -> None:
+    """Start-up on an up-to-date database stays clear of Alembic (and Mako, Pygments)."""
+    db = Database(db_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    script = (
+        "import sys\n"
+        "from core.storage.database import Database\n"
+        "from core.storage.migrate import upgrade\n"
+        f"db = Database({db_url!r})\n"
+        "upgrade(db)\n"
+        "db.dispose()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str) -> None:
