@@ -29,7 +29,7 @@ from console.widgets import KeyedTable, SessionInfo
 from console.widgets.run_cells import NARROW_DROPS, RUN_COLUMNS, duration_cell, run_row
 from core.backend.inputs import RunQuery
 from core.backend.protocol import Backend
-from core.backend.views import RUN_STATUSES, RunView
+from core.backend.views import RUN_STATUSES, RunPage, RunView
 from core.errors import JobdeckError, NotFound, ValidationFailed
 
 #: Runs held in the table at once.
@@ -40,6 +40,9 @@ COUNTS_SECONDS = 10.0
 NARROW_WIDTHS = (120, 100, 84)
 #: The order counts are listed in: what needs attention first.
 COUNT_ORDER = ("running", "pending", "failed", "timed_out", "lost", "cancelled", "completed")
+#: Windows kept for paging back and forth without waiting (the one on screen, the one
+#: before it, the one after it, prefetched).
+PAGES_KEPT = 3
 #: Typing in the `/` filter waits this long for a pause before asking the backend.
 SEARCH_DEBOUNCE = 0.3
 
@@ -149,6 +152,8 @@ class RunsScreen(RunControlScreen):
         self._cursor_to: str | None = None
         self._search_timer: Timer | None = None
         self._ids: dict[tuple[str, str], int] = {}
+        #: recently fetched windows by their start, oldest first (see _remember)
+        self._pages: dict[str | None, RunPage] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="runs-filters", markup=False)
@@ -271,6 +276,17 @@ class RunsScreen(RunControlScreen):
             return
         finally:
             table.loading = False
+        self._remember(query.cursor, page)
+        self._show_page(page)
+        if time.monotonic() - self._counts_at >= COUNTS_SECONDS:
+            self._counts_at = time.monotonic()
+            self.load_counts(query.model_copy(update={"status": (), "cursor": None}))
+        if page.next_cursor and page.next_cursor not in self._pages:
+            self.prefetch(page.next_cursor)
+
+    def _show_page(self, page: RunPage) -> None:
+        """Show a window of runs; the cursor goes where paging asked, else stays on its run."""
+        table = self.query_one(RunsTable)
         self.runs = {str(run.id): run for run in page.items}
         self.next_cursor = page.next_cursor
         self._show_runs()
@@ -279,9 +295,24 @@ class RunsScreen(RunControlScreen):
         self._cursor_to = None
         self._show_title()
         self.update_bindings()
-        if time.monotonic() - self._counts_at >= COUNTS_SECONDS:
-            self._counts_at = time.monotonic()
-            self.load_counts(query.model_copy(update={"status": (), "cursor": None}))
+
+    def _remember(self, start: str | None, page: RunPage) -> None:
+        """Keep the pages around the one on screen, so paging to them shows at once."""
+        self._pages.pop(start, None)
+        self._pages[start] = page
+        while len(self._pages) > PAGES_KEPT:
+            del self._pages[next(iter(self._pages))]
+
+    @work(exclusive=True, group="runs-prefetch")
+    async def prefetch(self, start: str) -> None:
+        """Fetch the window after the one on screen before the operator pages to it."""
+        try:
+            query = await self._query(start)
+            page = await self.backend.list_runs(query)
+        except JobdeckError:
+            return  # paging there fetches it again and says what went wrong
+        if start in self.window_starts or start == self.next_cursor:
+            self._remember(start, page)
 
     @work(exclusive=True, group="runs-counts")
     async def load_counts(self, everything: RunQuery) -> None:
@@ -359,9 +390,14 @@ class RunsScreen(RunControlScreen):
             self._cursor_to = "first" if event.home else "last"
         else:
             return
+        kept = self._pages.get(self.window_starts[-1])
+        if kept is not None:
+            # Shown at once; the fetch below brings it up to date (a diff: the cursor stays).
+            self._show_page(kept)
         self.load_window()
 
     def _restart(self) -> None:
+        self._pages.clear()
         self.window_starts = [None]
         self._cursor_to = "first"
         self._counts_at = 0.0

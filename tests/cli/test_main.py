@@ -116,3 +116,16 @@ def test_noun_without_verb_is_a_usage_error(jd: Run) -> None:
     assert result.code == 2
     assert result.err.startswith("jobdeck: error: schedule: ")
     assert "COMMAND" in result.err
+
+
+def test_starting_the_console_parses_only_the_global_options() -> None:
+    """No command: the console starts without building every command's parser."""
+    args = cli.parse_arguments(["--read-only", "-c", "runs failed", "--backend", "prod"])
+    assert (args.noun, args.read_only, args.start_command, args.backend) == (
+        None,
+        True,
+        "runs failed",
+        "prod",
+    )
+    listed = cli.parse_arguments(["--read-only", "template", "list", "--json"])
+    assert (listed.noun, listed.read_only) == ("template", True)

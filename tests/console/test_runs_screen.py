@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -289,6 +290,39 @@ async def test_moving_past_the_window_pages_through_the_database(
         await pilot.press("g", "g")
         await loaded(pilot)
         assert table.get_cell(table.highlighted_key, "name").plain == "job-0000"
+
+
+class GatedBackend(FakeBackend):
+    """Lists runs only while its gate is open (a slow database, held still)."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock=clock)
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def list_runs(self, query: RunQuery) -> Any:
+        await self.gate.wait()
+        return await super().list_runs(query)
+
+
+async def test_the_next_window_is_fetched_before_paging_to_it(clock: ManualClock) -> None:
+    backend = GatedBackend(clock)
+    for n in range(500):
+        backend.add_run(job_name=f"job-{n:04}", queued_at=DEFAULT_START - timedelta(minutes=n))
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)  # the first window, and the next one prefetched
+        backend.gate.clear()  # from now on the database answers nothing
+        await pilot.press("G", "j")
+        await pilot.pause()
+        assert table.get_cell(table.highlighted_key, "name").plain == "job-0200"
+        assert table.border_title.startswith("Runs 201-400")
+        await pilot.press("k")  # and back: the window before is kept too
+        await pilot.pause()
+        assert table.get_cell(table.highlighted_key, "name").plain == "job-0199"
+        backend.gate.set()
+        await loaded(pilot)
+        assert table.get_cell(table.highlighted_key, "name").plain == "job-0199"
 
 
 class CountingBackend(FakeBackend):
