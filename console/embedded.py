@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from console.widgets import SessionInfo
 
 if TYPE_CHECKING:
-    from core.api.serve import ApiServer
+    from core.api.on_demand import OnDemandApiServer
     from core.backend.local import LocalBackend
     from core.owner import Owner
     from core.remote.credentials import OwnerCredential
@@ -36,7 +36,7 @@ class EmbeddedOwner:
         self.settings = settings
         self.backend = backend
         self.owner: Owner | None = None
-        self.server: ApiServer | None = None
+        self.server: OnDemandApiServer | None = None
         self.credential: OwnerCredential | None = None
         self._stopping = asyncio.Event()
 
@@ -65,12 +65,12 @@ class EmbeddedOwner:
                 )
 
     async def _try_own(self) -> bool:
-        from core.api.serve import serve_embedded
+        from core.api.on_demand import serve_embedded_on_demand
         from core.owner import Owner
         from core.remote.credentials import OwnerCredential
 
         try:
-            server = await serve_embedded(self.backend, self.settings)
+            server = serve_embedded_on_demand(self.backend, self.settings)
         except Exception as exc:  # a live socket of another console, a full disk...
             log.warning("not serving the API from this console: %s", exc)
             server = None
@@ -113,5 +113,5 @@ class EmbeddedOwner:
 
 
 def _import_owner_modules() -> None:
-    for name in ("core.owner", "core.api.serve", "core.remote.credentials"):
+    for name in ("core.owner", "core.api.on_demand", "core.remote.credentials"):
         import_module(name)

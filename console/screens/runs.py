@@ -339,6 +339,9 @@ class RunsScreen(RunControlScreen):
         first = (len(self.window_starts) - 1) * WINDOW
         shown = f"{first + 1:,}-{first + table.row_count:,}" if table.row_count else "none"
         total = self._matching_count()
+        if total is not None:
+            # Counts are refreshed every COUNTS_SECONDS; runs added since are shown already.
+            total = max(total, first + table.row_count + (1 if self.next_cursor else 0))
         table.border_title = f"Runs {shown}" + ("" if total is None else f" of {total:,}")
         if self.next_cursor:
             table.border_title += " ↓ more"

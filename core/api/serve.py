@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import ipaddress
 import logging
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -31,119 +28,25 @@ from fastapi import FastAPI
 
 from core.api.app import create_app
 from core.api.config import ApiSettings
+from core.api.listen import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    MAX_SOCKET_PATH,
+    SOCKET_NAME,
+    Listen,
+    address_of,
+    bind_tcp,
+    bind_unix,
+    check_listen,
+    is_loopback,
+)
 from core.api.state import ApiState
 from core.backend.local import LocalBackend
 from core.clock import Clock
-from core.errors import BackendUnavailable, ValidationFailed
+from core.errors import BackendUnavailable
 from core.settings.config import Settings
 
 log = logging.getLogger("jobdeck.api")
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-#: Where an embedded owner's socket lives, under JOBDECK_HOME.
-SOCKET_NAME = "api.sock"
-# sockaddr_un holds 108 bytes on Linux (104 on the BSDs), the terminating NUL included.
-_MAX_SOCKET_PATH = 103
-
-
-@dataclass(frozen=True)
-class Listen:
-    """Where to serve: a TCP host and port (0: any free port), or a unix socket path."""
-
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    socket_path: Path | None = None
-    #: listen on a non-loopback address (tokens then cross the network in clear text)
-    allow_remote: bool = False
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_listen(listen: Listen) -> None:
-    """Refuse a non-loopback host unless allowed, and ports outside 0..65535."""
-    if listen.socket_path is not None:
-        return
-    if not 0 <= listen.port <= 65535:
-        raise ValidationFailed("--port", f"{listen.port} is outside 0..65535")
-    if not is_loopback(listen.host) and not listen.allow_remote:
-        raise ValidationFailed(
-            "--host",
-            f"{listen.host} is not a loopback address: the API would be reachable from other "
-            "machines (with tokens in clear text unless a TLS proxy is in front); pass "
-            "--allow-remote to listen there anyway",
-        )
-
-
-def _bind_tcp(host: str, port: int) -> socket.socket:
-    bare = host.strip("[]")
-    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
-    # proto IPPROTO_TCP (not 0, as socket.create_server leaves it): asyncio only sets
-    # TCP_NODELAY on accepted sockets whose proto says TCP, and without it Nagle's algorithm
-    # and delayed ACKs add ~40 ms to every response.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((bare, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        why = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-        raise BackendUnavailable(f"cannot listen on {host}:{port}: {why}") from exc
-    return sock
-
-
-def _bind_unix(path: Path) -> socket.socket:
-    path = path.expanduser().absolute()
-    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
-        raise ValidationFailed("--socket", f"{path} is too long for a unix socket path")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() or path.is_symlink():
-        _remove_stale_socket(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old_umask = os.umask(0o177)  # born 0600: no window where others could connect
-    try:
-        sock.bind(str(path))
-    except OSError as exc:
-        sock.close()
-        raise BackendUnavailable(f"cannot listen on {path}: {exc.strerror}") from exc
-    finally:
-        os.umask(old_umask)
-    os.chmod(path, 0o600)
-    sock.listen(2048)
-    return sock
-
-
-def _remove_stale_socket(path: Path) -> None:
-    """Remove a socket file nobody listens on; refuse to touch a live one or a non-socket."""
-    import stat
-
-    if not stat.S_ISSOCK(path.lstat().st_mode):
-        raise ValidationFailed("--socket", f"{path} exists and is not a socket")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(str(path))
-    except (ConnectionRefusedError, FileNotFoundError):
-        path.unlink(missing_ok=True)  # left behind by a process that died
-        return
-    finally:
-        probe.close()
-    raise BackendUnavailable(f"another process is serving on {path}")
-
-
-def _address(sock: socket.socket) -> str:
-    if sock.family == socket.AF_UNIX:
-        return f"unix:{sock.getsockname()}"
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
 
 
 class _QuietServer(uvicorn.Server):
@@ -160,7 +63,7 @@ class ApiServer:
     def __init__(self, app: FastAPI, sock: socket.socket, *, graceful_seconds: float) -> None:
         self.app = app
         self.sock = sock
-        self.address = _address(sock)
+        self.address = address_of(sock)
         self.unix_path = Path(sock.getsockname()) if sock.family == socket.AF_UNIX else None
         config = uvicorn.Config(
             app,
@@ -205,9 +108,9 @@ async def start_api(app: FastAPI, listen: Listen, *, graceful_seconds: float = 5
     """Bind as ``listen`` says (checked first), then serve ``app`` in this loop."""
     check_listen(listen)
     if listen.socket_path is not None:
-        sock = _bind_unix(listen.socket_path)
+        sock = bind_unix(listen.socket_path)
     else:
-        sock = _bind_tcp(listen.host, listen.port)
+        sock = bind_tcp(listen.host, listen.port)
     server = ApiServer(app, sock, graceful_seconds=graceful_seconds)
     try:
         await server.start()
@@ -236,6 +139,19 @@ async def serve_embedded(
     """
     app = create_app(backend, backend.db, api_settings, clock or backend.clock)
     socket_path = settings.home / SOCKET_NAME
-    if prefer_socket and len(os.fsencode(socket_path.absolute())) <= _MAX_SOCKET_PATH:
+    if prefer_socket and len(os.fsencode(socket_path.absolute())) <= MAX_SOCKET_PATH:
         return await start_api(app, Listen(socket_path=socket_path))
     return await start_api(app, Listen(host=DEFAULT_HOST, port=0))
+
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "SOCKET_NAME",
+    "ApiServer",
+    "Listen",
+    "check_listen",
+    "is_loopback",
+    "serve_embedded",
+    "start_api",
+]
