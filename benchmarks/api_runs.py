@@ -5,13 +5,17 @@
 #
 # Both apps are served the same way (uvicorn, h11, 127.0.0.1) by one server process, as the
 # daemon serves its API; this process is the client: one httpx.AsyncClient, C requests in
-# flight, the same number of seconds for each route, in the same run.
+# flight, the same number of seconds for each route, in the same run. On Linux each route's
+# line also shows the server process's CPU time per request (user + system, from /proc):
+# the hello route is bound by this client, the runs route by the server, so that figure says
+# how far the server is from the goal even on a machine busy with other work.
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -108,12 +112,23 @@ async def hammer(
     return len(latencies) / (time.perf_counter() - began), latencies
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process ``pid`` has used so far; None off Linux."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-async def measure(addresses: dict[str, str], token: str, seconds: float, concurrency: int) -> None:
+async def measure(
+    addresses: dict[str, str], token: str, seconds: float, concurrency: int, server_pid: int
+) -> None:
     """Warm both routes, then measure each for ``seconds`` with the same client."""
     import httpx
 
@@ -130,12 +145,17 @@ async def measure(addresses: dict[str, str], token: str, seconds: float, concurr
         print(f"page: {len(page['items'])} runs of total {page['total']:,}")
         rates = []
         for name, url, headers in targets:
+            cpu_before = server_cpu_seconds(server_pid)
             rate, latencies = await hammer(client, url, headers, seconds, concurrency)
+            cpu_after = server_cpu_seconds(server_pid)
             rates.append(rate)
             mean = statistics.mean(latencies) * 1000
+            cpu = ""
+            if cpu_before is not None and cpu_after is not None:
+                cpu = f"   server CPU {(cpu_after - cpu_before) / len(latencies) * 1000:.2f} ms/req"
             print(
                 f"{name:<40} {rate:8.1f} req/s   p50 {_ms(latencies, 0.5):7.1f} ms"
-                f"   p95 {_ms(latencies, 0.95):7.1f} ms   mean {mean:.1f} ms"
+                f"   p95 {_ms(latencies, 0.95):7.1f} ms   mean {mean:.1f} ms{cpu}"
             )
     print(f"ratio runs/hello: {rates[1] / rates[0]:.3f} (goal >= 0.5)")
 
@@ -164,7 +184,7 @@ def main() -> None:
         try:
             assert server.stdout is not None
             addresses = json.loads(server.stdout.readline())
-            asyncio.run(measure(addresses, token, args.seconds, args.concurrency))
+            asyncio.run(measure(addresses, token, args.seconds, args.concurrency, server.pid))
         finally:
             if server.stdin:
                 server.stdin.close()

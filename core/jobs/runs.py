@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, delete, func, literal, or_
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.backend.inputs import RunFilter, RunQuery
 from core.backend.views import ACTIVE_STATUSES, RUN_STATUSES, TRIGGERS, RunPage, RunView
 from core.clock import Clock
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.jobs import run_rows
 from core.jobs.audit import Actor, record
 from core.jobs.parameters import MASK
 from core.settings.secrets import is_sealed
@@ -131,41 +131,7 @@ def to_view(
     return RunView(**data, schedule_name=schedule_name, template_name=template_name)
 
 
-_RUNS = JobRun.__table__  # type: ignore[attr-defined]
-#: Columns a RunView leaves out (bookkeeping of the executor, and the wide template snapshot).
-_NOT_IN_VIEW = {
-    "pgid",
-    "template_snapshot",
-    "heartbeat_at",
-    "deadline_at",
-    "cancel_requested",
-    "not_before",
-    "owner_id",
-}
-
-
-def _page_select() -> Any:
-    """The runs page statement: view columns plus the schedule's and template's names."""
-    schedules = JobSchedule.__table__  # type: ignore[attr-defined]
-    templates = JobTemplate.__table__  # type: ignore[attr-defined]
-    columns = [column for column in _RUNS.c if column.name not in _NOT_IN_VIEW]
-    return sa_select(
-        *columns,
-        schedules.c.job_identifier.label("schedule_name"),
-        templates.c.name.label("template_name"),
-    ).select_from(
-        _RUNS.outerjoin(schedules, schedules.c.id == _RUNS.c.job_schedule_id).outerjoin(
-            templates, templates.c.id == _RUNS.c.job_template_id
-        )
-    )
-
-
-def _row_view(data: dict[str, Any]) -> RunView:
-    data["parameters"] = {
-        key: MASK if is_sealed(value) else value
-        for key, value in (data["parameters"] or {}).items()
-    }
-    return RunView.model_validate(data)
+_RUNS = run_rows.RUNS
 
 
 def cleanup_filter(older_than_days: int, now: datetime) -> RunFilter:
@@ -207,7 +173,8 @@ class RunService:
         conditions = _conditions(query)
         after = decode_cursor(query)
         sort = _sort_expr(query.sort)
-        stmt = _page_select().where(*conditions)
+        rows_of = run_rows.page_rows(self.db.engine.dialect.name)
+        stmt = rows_of.statement.where(*conditions)
         if after is not None:
             value, run_id = after
             # The bounded form lets SQLite and PostgreSQL seek in the (key, id) index
@@ -224,15 +191,12 @@ class RunService:
             if query.with_total:
                 count = select(func.count()).select_from(JobRun).where(*conditions)
                 total = int(session.exec(count).one())
-            # Core rows straight from the connection: the ORM's row machinery costs more here
-            # than the query itself.
-            result = session.connection().execute(stmt.order_by(*order).limit(query.limit + 1))
-            names = list(result.keys())
-            rows = result.all()
-        more = len(rows) > query.limit
-        items = tuple(_row_view(dict(zip(names, row, strict=True))) for row in rows[: query.limit])
+            # Core rows straight from the connection, decoded by run_rows: the ORM's and the
+            # column types' per-value machinery cost more here than the query itself.
+            rows = session.connection().execute(stmt.order_by(*order).limit(query.limit + 1)).all()
+        items = rows_of.views(rows[: query.limit])
         cursor = None
-        if more and items:
+        if len(rows) > query.limit and items:
             last = items[-1]
             value = getattr(last, query.sort)
             if value is None:
