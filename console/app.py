@@ -40,6 +40,9 @@ log = logging.getLogger("jobdeck.console")
 
 #: How often the app asks the backend what changed (one cheap indexed read).
 POLL_SECONDS = 0.5
+#: However fast changes are pushed, the feed is read at most this often (a burst of
+#: changes reaches the screens in a few batches, not one message per change).
+MIN_POLL_SECONDS = 0.05
 #: The embedded owner starts after the first screen's data is shown, or after this long.
 OWNER_START_WAIT = 5.0
 
@@ -98,6 +101,7 @@ class JobdeckApp(App[int]):
         self.connection: Connection | None = None
         self.startup_error: BaseException | None = None
         self._cursor: int | None = None
+        self._watcher: asyncio.Task[None] | None = None
         for name in SCREENS:
             self.add_mode(name, self._screen_factory(name))
 
@@ -137,7 +141,6 @@ class JobdeckApp(App[int]):
         for bar in self.screen.query(StatusBar):
             bar.tick()
         self.screen.refresh_bindings()
-        startup_done()
         self._begin()
 
     def _begin(self) -> None:
@@ -148,7 +151,17 @@ class JobdeckApp(App[int]):
                 self.notify(problem, title="Config", severity="warning", timeout=15)
         self.run_worker(self._after_first_load(), name="first-load", group="owner")
         if self.poll_seconds:
-            self.set_interval(self.poll_seconds, self.poll_changes, name="changes")
+            # A task, not a worker: it runs as long as the app (tests wait for workers).
+            self._watcher = asyncio.create_task(
+                self._watch_changes(self.poll_seconds), name="jobdeck-changes"
+            )
+
+    async def on_unmount(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
 
     async def _after_first_load(self) -> None:
         """Once the first screen has its data: settle the heap and own the database (starting
@@ -158,7 +171,10 @@ class JobdeckApp(App[int]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(screen.first_load.wait(), OWNER_START_WAIT)
         if self.connect is not None:
+            # The collector stays paused until here: the first rows are not held up by a
+            # full collection over everything start-up built.
             settle_heap()
+            startup_done()
         if self.owner is not None:
             await self.owner.start(self.session)
 
@@ -166,6 +182,19 @@ class JobdeckApp(App[int]):
         self.notify(message, severity="warning", timeout=15)
 
     # -- live updates -------------------------------------------------------------------
+
+    async def _watch_changes(self, seconds: float) -> None:
+        """Poll the change feed every ``seconds``, or as soon as the backend has news (an
+        attached console's event stream), but at most every MIN_POLL_SECONDS."""
+        while True:
+            await self.poll_changes()
+            await asyncio.sleep(MIN_POLL_SECONDS)
+            rest = max(0.0, seconds - MIN_POLL_SECONDS)
+            try:
+                await self.backend.wait_for_changes(self._cursor, rest)
+            except Exception:  # the next poll reports the backend's health
+                log.debug("waiting for changes failed", exc_info=True)
+                await asyncio.sleep(rest)
 
     async def poll_changes(self) -> None:
         """Ask the backend what changed and tell the screens on view; track its health."""

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else 0
         if args.noun is not None:
-            startup_done()  # the console turns the collector back on once it has painted
+            startup_done()  # the console does once its first screen has its data
         overrides = {"read_only": True} if args.read_only else {}
         settings = load_settings(args.config_file, **overrides)
         if args.noun is None:

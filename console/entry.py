@@ -3,8 +3,8 @@
 Start-up allocates hundreds of thousands of long-lived objects (modules, classes, Textual's
 styles, SQLAlchemy's tables) and frees almost none; collecting while they are created only
 slows the start (by a sixth, measured). ``startup_done`` turns the collector back on: the CLI
-right after parsing, the console once its backend is open (it then freezes what start-up
-built, once its first screen has its data: see ``settle_heap``).
+right after parsing, the console once its first screen has its data (after ``settle_heap``
+has collected once and frozen what start-up built).
 """
 
 from __future__ import annotations

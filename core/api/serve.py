@@ -99,6 +99,8 @@ class ApiServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if state is not None:
+            state.writes.close()
         if self.unix_path is not None:
             self.unix_path.unlink(missing_ok=True)
         log.info("API on %s stopped", self.address)

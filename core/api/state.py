@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +29,46 @@ class ScopedBackend(Backend, Protocol):
         ...
 
 
+class WriteSignal:
+    """Tells the event streams when this process commits a write, so a change made by the
+    owner (a run finishing, an API edit) is sent at once instead of at the next poll; the
+    writes of other processes are still found by polling."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: Callable[[], None] | None = None
+
+    def watch(self, db: Database) -> None:
+        """Listen to ``db``'s commits from the running loop on (once)."""
+        if self._stop is None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = db.on_write_commit(self._committed)
+
+    def close(self) -> None:
+        """Stop listening."""
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            stop()
+
+    def _committed(self) -> None:  # any thread
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._fire)
+
+    def _fire(self) -> None:
+        fired, self._event = self._event, asyncio.Event()
+        fired.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """True when a write was committed within ``seconds``."""
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
 @dataclass
 class ApiState:
     """The app's shared state (``app.state.jobdeck``)."""
@@ -38,6 +79,8 @@ class ApiState:
     clock: Clock
     #: set when the server stops: streams end instead of holding the shutdown up
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    #: this process committed a write: event streams read the change feed now
+    writes: WriteSignal = field(default_factory=WriteSignal)
 
 
 def api_state(request: Request) -> ApiState:

@@ -44,9 +44,30 @@ def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+#: After this process commits a write, the stream reads the feed this much later.
+WRITE_SETTLE_SECONDS = 0.01
+
+
 async def _pause(closing: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(closing.wait(), seconds)
+
+
+async def _until_news(state: ApiState) -> None:
+    """Until the next read of the change feed: ``poll_seconds``, or shortly after this
+    process commits a write (its trigger-fed change rows are then there to send), or the
+    server closing."""
+    closing = asyncio.ensure_future(state.closing.wait())
+    wrote = asyncio.ensure_future(state.writes.wait(state.settings.poll_seconds))
+    try:
+        await asyncio.wait({closing, wrote}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closing.cancel()
+    if wrote.done() and wrote.result() and not state.closing.is_set():
+        # the signal comes as the commit is issued: let it land, and let a burst gather
+        await _pause(state.closing, WRITE_SETTLE_SECONDS)
+    else:
+        wrote.cancel()
 
 
 class _Beat:
@@ -96,9 +117,10 @@ async def change_events(
     for event in _batch_events(first):
         yield event
     cursor, full = first.cursor, len(first.items) >= CHANGE_BATCH
+    state.writes.watch(state.db)
     while not state.closing.is_set():
         if not full:
-            await _pause(state.closing, state.settings.poll_seconds)
+            await _until_news(state)
             if state.closing.is_set():
                 return
         try:

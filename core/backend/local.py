@@ -40,6 +40,7 @@ from core.errors import NotFound, PermissionDenied, Unsupported, ValidationFaile
 from core.jobs import audit
 from core.jobs.audit import Actor
 from core.jobs.changes import change_batch
+from core.jobs.page_reader import read_page
 from core.jobs.run_actions import RunActions
 from core.jobs.runs import RunService
 from core.jobs.schedules import ScheduleService
@@ -235,7 +236,9 @@ class LocalBackend:
         return await self._call(self.schedules.preview_spec, spec, n, viewer_zone)
 
     async def list_runs(self, query: RunQuery) -> RunPage:
-        """A page of runs."""
+        """A page of runs (SQLite's on the one page reader thread: see core.jobs.page_reader)."""
+        if self.db.is_sqlite:
+            return await read_page(self.runs.page, query)
         return await self._call(self.runs.page, query)
 
     async def get_run(self, run_id: int) -> RunView:
@@ -357,6 +360,11 @@ class LocalBackend:
     async def changes(self, after: int | None = None, *, limit: int = 500) -> ChangeBatch:
         """What changed after ``after``, read from the trigger-fed change feed."""
         return await self._call(self._changes, after, limit)
+
+    async def wait_for_changes(self, after: int | None, seconds: float) -> None:
+        """Every process writes the feed through the database: read it again after
+        ``seconds`` (one indexed read; nothing pushes across processes)."""
+        await asyncio.sleep(seconds)
 
     def _changes(self, after: int | None, limit: int) -> ChangeBatch:
         with self.db.read() as session:

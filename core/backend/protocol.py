@@ -175,6 +175,11 @@ class Backend(Protocol):
         """What changed after ``after`` (None: nothing yet, just the cursor of "now")."""
         ...
 
+    async def wait_for_changes(self, after: int | None, seconds: float) -> None:
+        """Return when changes after ``after`` may be there: pushed ones as they arrive (the
+        remote backend's event stream), otherwise after ``seconds`` (poll again)."""
+        ...
+
 
 class ExecutorHandle(Protocol):
     """The in-process executor an owner lends its LocalBackend, so the UI can steer it."""

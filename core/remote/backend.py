@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -113,6 +114,14 @@ class JobdeckRemoteBackend(TemplateCalls, ScheduleCalls, RunCalls, SystemCalls, 
             return batch
         params = {"after": after, "limit": min(limit, MAX_CHANGES)}
         return one(ChangeBatch, await self._get("/api/changes", params, retry=NO_RETRY))
+
+    async def wait_for_changes(self, after: int | None, seconds: float) -> None:
+        """Return as soon as the event stream brings something after ``after`` (or goes up or
+        down), else after ``seconds``: an attached console shows a change when it happens."""
+        if not self.feed.started:
+            await asyncio.sleep(seconds)
+            return
+        await self.feed.wait_beyond(after, seconds)
 
     async def close(self) -> None:
         """Stop the event stream and close the connections."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,17 @@ class Database:
                 url, echo=echo, pool_pre_ping=True, pool_size=5, connect_args=connect_args
             )
         self._write_engine = self.engine.execution_options(jobdeck_write=True)
+
+    def on_write_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (in the writing thread, as the commit is issued) for every write
+        transaction this process commits; returns the function that stops it."""
+
+        def committing(connection: Any) -> None:
+            if connection.get_execution_options().get("jobdeck_write", False):
+                callback()
+
+        event.listen(self.engine, "commit", committing)
+        return lambda: event.remove(self.engine, "commit", committing)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -193,3 +193,30 @@ async def test_stopping_the_server_ends_open_streams(world: World, live: Live) -
         await server.stop()
         elapsed = time.monotonic() - started
     assert elapsed < 3
+
+
+async def test_a_write_of_this_process_is_sent_at_once_not_at_the_next_poll(
+    world: World,
+) -> None:
+    """The owner's own commits wake the streams: a poll of 30 s does not delay them."""
+    from core.api.app import create_app
+    from core.api.config import ApiSettings
+    from core.api.serve import Listen, start_api
+    from core.backend.inputs import TemplateSpec
+
+    slow = ApiSettings(heartbeat_seconds=0.3, poll_seconds=30.0, token_cache_seconds=0.0)
+    app = create_app(world.backend, world.db, slow)
+    server = await start_api(app, Listen(host="127.0.0.1", port=0), graceful_seconds=1)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=server.address, timeout=10) as http,
+            stream(http, "/api/events", world.auth("viewer")) as events,
+        ):
+            await events.until("ready")
+            await world.backend.create_template(
+                TemplateSpec(name="pushed", job_type="shell", config={"command": "true"})
+            )
+            change = await events.until("change", within=5.0)
+        assert (change.data["kind"], change.data["op"]) == ("template", "insert")
+    finally:
+        await server.stop()

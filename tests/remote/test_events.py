@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -113,5 +114,21 @@ async def test_changes_fail_fast_when_the_daemon_is_gone(live: Live) -> None:
     try:
         with pytest.raises(BackendUnavailable, match=live.address):
             await remote.changes()
+    finally:
+        await remote.close()
+
+
+async def test_an_attached_console_hears_of_a_change_as_it_happens(live: Live) -> None:
+    """wait_for_changes returns when the stream delivers, not at the end of the poll."""
+    remote = await live.connect()
+    try:
+        start = await remote.changes()
+        waiting = asyncio.ensure_future(remote.wait_for_changes(start.cursor, 30.0))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        await live.local.create_template(shell("pushed"))
+        await asyncio.wait_for(waiting, 10.0)
+        batch = await remote.changes(start.cursor)
+        assert [(c.kind, c.op) for c in batch.items] == [("template", "insert")]
     finally:
         await remote.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from core.remote.feed import ChangeFeed
@@ -118,3 +119,23 @@ def test_a_repeated_change_is_kept_once() -> None:
         buffer._apply(change(change_id))
     batch = buffer.read(0, 10)
     assert batch is not None and [c.id for c in batch.items] == [1, 2, 3]
+
+
+async def test_waiting_returns_when_a_change_arrives_not_at_the_end() -> None:
+    buffer = feed()
+    buffer._apply(ready(10))
+    waiting = asyncio.ensure_future(buffer.wait_beyond(10, 30.0))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    buffer._apply(change(11))
+    await asyncio.wait_for(waiting, 1.0)  # woken by the change, long before 30 s
+    # already past the cursor: no wait at all
+    await asyncio.wait_for(buffer.wait_beyond(10, 30.0), 0.1)
+
+
+async def test_waiting_without_news_lasts_the_time_given() -> None:
+    buffer = feed()
+    buffer._apply(ready(10))
+    began = asyncio.get_running_loop().time()
+    await buffer.wait_beyond(10, 0.05)
+    assert asyncio.get_running_loop().time() - began >= 0.05

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
 from core.jobs.changes import ChangeRow, change_batch, deliverable, prune, read_after
 from core.storage.database import Database
-from core.storage.tables import JobRun, JobSchedule, Occurrence, Worker
+from core.storage.tables import JobRun, JobSchedule, Occurrence, SystemState, Worker
 from tests.storage.factories import T0, make_run, make_schedule, make_template
 
 
@@ -125,3 +125,19 @@ def test_a_gap_in_ids_holds_the_reader_until_it_is_old() -> None:
     rows = [ChangeRow(1, 100.0, "run", "update", 7), ChangeRow(3, 100.0, "run", "update", 8)]
     assert [row.id for row in deliverable(rows, 0, now=101.0, gap_seconds=10)] == [1]
     assert [row.id for row in deliverable(rows, 0, now=111.0, gap_seconds=10)] == [1, 3]
+
+
+def test_write_commits_of_this_process_are_announced(database: Database) -> None:
+    """on_write_commit: each committed write transaction, not reads; until stopped."""
+    heard: list[str] = []
+    stop = database.on_write_commit(lambda: heard.append("commit"))
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    with database.write() as session:
+        session.add(SystemState(key="a", value=[1], updated_at=now))
+    with database.read() as session:
+        session.get(SystemState, "a")
+    assert heard == ["commit"]
+    stop()
+    with database.write() as session:
+        session.add(SystemState(key="b", value=[2], updated_at=now))
+    assert heard == ["commit"]

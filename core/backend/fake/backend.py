@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -295,6 +296,10 @@ class FakeBackend:
     async def changes(self, after: int | None = None, *, limit: int = 500) -> ChangeBatch:
         """What changed after ``after`` in the in-memory store."""
         return self.store.change_batch(after, limit)
+
+    async def wait_for_changes(self, after: int | None, seconds: float) -> None:
+        """Polled, like the local backend: read again after ``seconds``."""
+        await asyncio.sleep(seconds)
 
 
 if TYPE_CHECKING:
