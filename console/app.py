@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
@@ -43,6 +44,9 @@ POLL_SECONDS = 0.5
 #: However fast changes are pushed, the feed is read at most this often (a burst of
 #: changes reaches the screens in a few batches, not one message per change).
 MIN_POLL_SECONDS = 0.05
+#: Signals that end the console cleanly: the owner stops (runs get their grace, the lease is
+#: released, the socket removed) instead of leaving a lease others must wait out.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 #: The embedded owner starts after the first screen's data is shown, or after this long.
 OWNER_START_WAIT = 5.0
 
@@ -118,7 +122,8 @@ class JobdeckApp(App[int]):
         if self.connect is None:
             self._begin()
         else:
-            # Open the backend (off the event loop) while the first screen is drawn.
+            # Open the backend (its imports off the event loop) while the first screen is
+            # drawn.
             self.run_worker(self._open(self.connect), name="connect")
 
     async def _open(self, connect: Connect) -> None:
@@ -362,9 +367,14 @@ def run_tui(
             start_argument=parsed[1],
             connect=console_connector(settings, backend, token, insecure=insecure),
         )
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:  # a terminal closed, `kill`: quit as `q` would
+            loop.add_signal_handler(signum, app.exit)
         try:
             await app.run_async()
         finally:
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
             connection = app.connection
             if connection is not None:
                 if connection.owner is not None:

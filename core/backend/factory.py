@@ -140,7 +140,7 @@ async def _attach_to_owner(
     """The live owner's API, when it has one and this process holds a token for it."""
     from core.clock import SystemClock
     from core.jobs.scheduler.lease import Lease
-    from core.remote.attach import owner_target
+    from core.remote.attach import listening, owner_target
     from core.remote.transport import NO_RETRY
 
     lease = await asyncio.to_thread(Lease.current, db, SystemClock())
@@ -152,6 +152,12 @@ async def _attach_to_owner(
             warn(f"{found.problem}; using the database directly")
         return None
     target = found.target
+    if not await asyncio.to_thread(listening, target.address):
+        warn(
+            f"cannot use the API of {target.label}: nothing listens there (the owner stopped "
+            "or died); using the database directly"
+        )
+        return None
     renew = None
     if token is None:
         # The token came from the owner's file: an owner that restarts publishes a new one.

@@ -113,6 +113,34 @@ def _dialable(address: str, owner_host: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def listening(address: str, seconds: float = 0.5) -> bool:
+    """Whether something accepts connections at ``address`` (``unix:/path`` or
+    ``http(s)://host:port``): a dead owner's address is refused at once, before any HTTP
+    client is even loaded."""
+    if address.startswith("unix:"):
+        family, target = socket.AF_UNIX, address.removeprefix("unix:")
+        probe = socket.socket(family, socket.SOCK_STREAM)
+        where: str | tuple[str, int] = target
+    else:
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        except OSError:
+            return False
+        probe = socket.socket(info[0], socket.SOCK_STREAM)
+        where = (str(info[4][0]), int(info[4][1]))
+    probe.settimeout(seconds)
+    try:
+        probe.connect(where)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 @dataclass(frozen=True)
 class OwnerApi:
     """What the lease says about reaching the owner: a target, or why there is none."""

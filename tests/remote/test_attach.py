@@ -18,7 +18,7 @@ from core.errors import BackendUnavailable, Unsupported, ValidationFailed
 from core.jobs.audit import Actor
 from core.jobs.scheduler.lease import Lease, LeaseInfo
 from core.jobs.tokens import TokenService
-from core.remote.attach import owner_target, target_for
+from core.remote.attach import listening, owner_target, target_for
 from core.remote.backend import JobdeckRemoteBackend
 from core.remote.credentials import OwnerCredential, owner_token_path, read_owner_token
 from core.settings.config import BackendProfile, Settings, load_settings
@@ -204,3 +204,19 @@ async def test_an_unreachable_owner_api_falls_back_with_one_warning(
 async def test_an_explicit_backend_that_is_down_fails(settings: Settings) -> None:
     with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:9"):
         await open_backend_for(settings, "cli", "http://127.0.0.1:9", "jd")
+
+
+def test_listening_tells_a_live_address_from_a_dead_one(tmp_path: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        live = f"http://127.0.0.1:{server.getsockname()[1]}"
+        assert listening(live)
+    assert not listening(live)  # closed: refused
+    path = tmp_path / "api.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(path))
+        server.listen(1)
+        assert listening(f"unix:{path}")
+    assert not listening(f"unix:{path}")  # the file is left, nobody listens
+    assert not listening(f"unix:{tmp_path / 'missing.sock'}")

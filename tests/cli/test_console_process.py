@@ -1,0 +1,75 @@
+"""The real console in a pseudo-terminal: it owns the database, and leaves cleanly on a signal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.clock import SystemClock
+from core.jobs.scheduler.lease import Lease
+from core.storage.database import Database, sqlite_url
+
+from .test_process import REPO, env_for
+
+pytestmark = pytest.mark.slow
+
+
+def _read_until(master: int, seconds: float, done: object) -> None:
+    """Drain the terminal's output until ``done()`` or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():  # type: ignore[operator]
+            return
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                os.read(master, 1 << 16)
+            except OSError:
+                return
+    raise AssertionError(f"not done within {seconds}s")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_ends_the_console_and_releases_the_database(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    master, slave = pty.openpty()
+    console = subprocess.Popen(
+        [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env_for(tmp_path), "TERM": "xterm-256color"},
+        cwd=REPO,
+        start_new_session=True,
+    )
+    os.close(slave)
+    socket_path = tmp_path / "api.sock"
+    try:
+        # It owns the database once its socket is bound and its credential published.
+        _read_until(master, 60, lambda: (tmp_path / "owner.token").exists())
+        assert socket_path.exists()
+        console.send_signal(signum)
+        _read_until(master, 30, lambda: console.poll() is not None)
+    finally:
+        if console.poll() is None:
+            console.kill()
+        console.wait()
+        os.close(master)
+    assert console.returncode == 0
+    assert not socket_path.exists()
+    assert not (tmp_path / "owner.token").exists()
+    db = Database(sqlite_url(tmp_path / "jobdeck.db"))
+    try:
+        lease = Lease.current(db, SystemClock())
+        assert lease is None or not lease.live  # released: the next owner need not wait
+    finally:
+        db.dispose()
