@@ -175,6 +175,10 @@ class JobdeckApp(App[int]):
         if isinstance(screen, JobdeckScreen):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(screen.first_load.wait(), OWNER_START_WAIT)
+        # ...and on the terminal: what follows holds the event loop for a moment.
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
         if self.connect is not None:
             # The collector stays paused until here: the first rows are not held up by a
             # full collection over everything start-up built.

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
@@ -159,9 +158,12 @@ def insert_ignoring_duplicates(session: Session, table: Table) -> Any:
     No conflict target: any unique key (including the partial index on scheduled runs) makes
     a duplicate a no-op, which is what keeps a re-fire after a crash harmless (F4).
     """
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return insert(table).on_conflict_do_nothing()
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    # Imported here: loading the PostgreSQL dialect costs a SQLite process ~20 ms at start.
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table).on_conflict_do_nothing()
 
 
 def rowcount(result: Any) -> int:
