@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,6 +12,7 @@ from core.api.listen import bind_unix
 from core.api.on_demand import OnDemandApiServer, serve_embedded_on_demand
 from core.backend.local import LocalBackend
 from core.settings.config import Settings
+from tests.fresh_process import packages_loaded
 
 from .conftest import World
 
@@ -82,12 +81,5 @@ async def test_a_server_that_fails_to_load_refuses_connections(tmp_path: Path) -
 
 
 def test_importing_it_loads_no_web_framework() -> None:
-    script = (
-        "import sys, core.api.on_demand\n"
-        "print(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('fastapi', 'uvicorn', 'starlette')))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.strip() == "[]"
+    web = ("fastapi", "uvicorn", "starlette")
+    assert packages_loaded("import core.api.on_demand", web) == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +20,7 @@ from core.storage.migrate import (
     shipped_head,
     upgrade,
 )
+from tests.fresh_process import packages_loaded
 
 from .seed_0001 import TABLES_0001, seed_0001, typed_table
 from .workers import finish, release, start_worker
@@ -244,19 +243,14 @@ def test_opening_a_database_at_head_does_not_import_alembic(db_url: str) -> None
         upgrade(db)
     finally:
         db.dispose()
-    script = (
-        "import sys\n"
+    code = (
         "from core.storage.database import Database\n"
         "from core.storage.migrate import upgrade\n"
         f"db = Database({db_url!r})\n"
         "upgrade(db)\n"
         "db.dispose()\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert done.stdout.strip() == "[]"
+    assert packages_loaded(code, ("alembic", "mako")) == []
 
 
 def test_two_processes_upgrading_at_once_both_succeed(db_url: str) -> None:
