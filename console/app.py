@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
@@ -44,9 +45,8 @@ POLL_SECONDS = 0.5
 #: However fast changes are pushed, the feed is read at most this often (a burst of
 #: changes reaches the screens in a few batches, not one message per change).
 MIN_POLL_SECONDS = 0.05
-#: Signals that end the console cleanly: the owner stops (runs get their grace, the lease is
-#: released, the socket removed) instead of leaving a lease others must wait out.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+#: Exit status after the terminal went away (128 + SIGHUP, as a shell reports it).
+HANGUP_EXIT = 129
 #: The embedded owner starts after the first screen's data is shown, or after this long.
 OWNER_START_WAIT = 5.0
 
@@ -336,6 +336,15 @@ class JobdeckApp(App[int]):
             await self.owner.stop("the console that owned the database quit")
 
 
+async def _hang_up(app: JobdeckApp) -> None:
+    """The terminal went away (an SSH session dropped): Textual can neither draw nor restore
+    it, so no orderly exit through the UI; stop the owner, then leave at once."""
+    connection = app.connection
+    if connection is not None and connection.owner is not None:
+        await connection.owner.stop("the console's terminal went away")
+    os._exit(HANGUP_EXIT)
+
+
 def run_tui(
     settings: Settings,
     read_only: bool = False,
@@ -371,14 +380,16 @@ def run_tui(
             start_argument=parsed[1],
             connect=console_connector(settings, backend, token, insecure=insecure),
         )
+        # Ended from outside, the console still stops its owner: runs get their grace, the
+        # lease is released and the socket removed, instead of a lease others must wait out.
         loop = asyncio.get_running_loop()
-        for signum in STOP_SIGNALS:  # a terminal closed, `kill`: quit as `q` would
-            loop.add_signal_handler(signum, app.exit)
+        loop.add_signal_handler(signal.SIGTERM, app.exit)  # `kill`: quit as `q` would
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_hang_up(app)))
         try:
             await app.run_async()
         finally:
-            for signum in STOP_SIGNALS:
-                loop.remove_signal_handler(signum)
+            loop.remove_signal_handler(signal.SIGTERM)
+            loop.remove_signal_handler(signal.SIGHUP)
             connection = app.connection
             if connection is not None:
                 if connection.owner is not None:

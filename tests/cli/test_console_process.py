@@ -37,9 +37,15 @@ def _read_until(master: int, seconds: float, done: object) -> None:
     raise AssertionError(f"not done within {seconds}s")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize(
+    ("signum", "hang_up", "code"),
+    [
+        (signal.SIGTERM, False, 0),  # `kill`: quits as `q` would
+        (signal.SIGHUP, True, 129),  # the terminal went away: no UI to restore
+    ],
+)
 def test_a_signal_ends_the_console_and_releases_the_database(
-    tmp_path: Path, signum: signal.Signals
+    tmp_path: Path, signum: signal.Signals, hang_up: bool, code: int
 ) -> None:
     master, slave = pty.openpty()
     console = subprocess.Popen(
@@ -57,14 +63,21 @@ def test_a_signal_ends_the_console_and_releases_the_database(
         # It owns the database once its socket is bound and its credential published.
         _read_until(master, 60, lambda: (tmp_path / "owner.token").exists())
         assert socket_path.exists()
+        if hang_up:
+            os.close(master)
+            master = -1
         console.send_signal(signum)
-        _read_until(master, 30, lambda: console.poll() is not None)
+        if master >= 0:
+            _read_until(master, 30, lambda: console.poll() is not None)
+        else:
+            console.wait(30)
     finally:
         if console.poll() is None:
             console.kill()
         console.wait()
-        os.close(master)
-    assert console.returncode == 0
+        if master >= 0:
+            os.close(master)
+    assert console.returncode == code
     assert not socket_path.exists()
     assert not (tmp_path / "owner.token").exists()
     db = Database(sqlite_url(tmp_path / "jobdeck.db"))
