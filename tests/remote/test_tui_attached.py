@@ -56,7 +56,10 @@ async def test_the_tui_survives_a_daemon_restart(live: Live) -> None:
                 session.add(row)
             async with live_api(live.local, live.db, live.clock, port=port):
                 await wait_for(pilot, lambda: any(t.startswith("Reconnected") for t, _ in notes))
-                assert app.session.health.ok and remote.feed.connections >= 2
+                assert app.session.health.ok
+                # The console may be back through GET /api/changes before the event stream's
+                # backoff has reconnected it; the stream comes back too.
+                await wait_for(pilot, lambda: remote.feed.connections >= 2)
                 back = [message for title, message in notes if title.startswith("Reconnected")]
                 assert "1 completed" in back[-1]
                 await pilot.press("q")
