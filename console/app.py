@@ -170,7 +170,7 @@ class JobdeckApp(App[int]):
 
     async def _after_first_load(self) -> None:
         """Once the first screen has its data: settle the heap and own the database (starting
-        the scheduler and the API server takes long enough to delay that data)."""
+        the scheduler and the executor takes long enough to delay that data)."""
         screen = self.screen
         if isinstance(screen, JobdeckScreen):
             with contextlib.suppress(TimeoutError):

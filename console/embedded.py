@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from console.startup import import_off_loop
 from console.widgets import SessionInfo
 
 if TYPE_CHECKING:
@@ -43,9 +43,9 @@ class EmbeddedOwner:
     async def start(self, session: SessionInfo) -> None:
         """Own the database; while another process does, stay attached as a standby and
         take over when its lease lapses (it stopped or died)."""
-        # The scheduler, executor and API server load off the event loop (the console is
+        # The scheduler and the executor load off the event loop (the console is
         # already on screen and stays responsive meanwhile).
-        await asyncio.to_thread(_import_owner_modules)
+        await import_off_loop("core.owner", "core.api.on_demand", "core.remote.credentials")
         from core.owner import live_owner
 
         db = self.backend.db
@@ -110,8 +110,3 @@ class EmbeddedOwner:
         server, self.server = self.server, None
         if server is not None:
             await server.stop()
-
-
-def _import_owner_modules() -> None:
-    for name in ("core.owner", "core.api.on_demand", "core.remote.credentials"):
-        import_module(name)

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from console.embedded import EmbeddedOwner
     from core.settings.config import Settings
 
-#: Modules opening a backend needs: imported off the event loop, so the first screen stays
-#: responsive while they load.
+#: What opening a backend imports (the storage stack): loaded off the event loop.
 OPENING_MODULES = ("core.backend.factory",)
 
 
@@ -44,7 +43,7 @@ def console_connector(
     owned by an embedded owner, unless read-only)."""
 
     async def connect(warn: Callable[[str], None]) -> Connection:
-        await asyncio.to_thread(_import_opening_modules)
+        await import_off_loop(*OPENING_MODULES)
         from console.embedded import EmbeddedOwner
         from console.opening import open_interface_backend
         from core.backend.local import LocalBackend
@@ -60,6 +59,11 @@ def console_connector(
     return connect
 
 
-def _import_opening_modules() -> None:
-    for name in OPENING_MODULES:
-        import_module(name)
+async def import_off_loop(*names: str) -> None:
+    """Import ``names`` in a worker thread: the console stays responsive while they load."""
+
+    def load() -> None:
+        for name in names:
+            import_module(name)
+
+    await asyncio.to_thread(load)

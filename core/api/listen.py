@@ -121,3 +121,20 @@ def address_of(sock: socket.socket) -> str:
         return f"unix:{sock.getsockname()}"
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
+
+
+def embedded_listen(home: Path, *, prefer_socket: bool = True) -> Listen:
+    """Where an embedded owner serves: ``home/api.sock`` when ``prefer_socket`` and the path
+    fits a unix socket, else an ephemeral loopback port."""
+    socket_path = home / SOCKET_NAME
+    if prefer_socket and len(os.fsencode(socket_path.absolute())) <= MAX_SOCKET_PATH:
+        return Listen(socket_path=socket_path)
+    return Listen(host=DEFAULT_HOST, port=0)
+
+
+def bind(listen: Listen) -> socket.socket:
+    """Check ``listen``, then bind and listen there."""
+    check_listen(listen)
+    if listen.socket_path is not None:
+        return bind_unix(listen.socket_path)
+    return bind_tcp(listen.host, listen.port)

@@ -12,21 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.api.listen import (
-    DEFAULT_HOST,
-    MAX_SOCKET_PATH,
-    SOCKET_NAME,
-    address_of,
-    bind_tcp,
-    bind_unix,
-)
+from core.api.listen import address_of, bind, embedded_listen
 
 if TYPE_CHECKING:
     from core.api.serve import ApiServer
@@ -100,11 +92,7 @@ def serve_embedded_on_demand(
     """Bind an embedded owner's API address now (``JOBDECK_HOME/api.sock``, mode 0600, or an
     ephemeral loopback port when the path is too long) and serve there on first use; call
     ``stop()`` before closing the backend. Must run in the event loop that will serve."""
-    socket_path = settings.home / SOCKET_NAME
-    if prefer_socket and len(os.fsencode(socket_path.absolute())) <= MAX_SOCKET_PATH:
-        sock = bind_unix(socket_path)
-    else:
-        sock = bind_tcp(DEFAULT_HOST, 0)
+    sock = bind(embedded_listen(settings.home, prefer_socket=prefer_socket))
 
     def build(bound: socket.socket) -> ApiServer:
         from core.api.app import create_app

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,13 +30,12 @@ from core.api.config import ApiSettings
 from core.api.listen import (
     DEFAULT_HOST,
     DEFAULT_PORT,
-    MAX_SOCKET_PATH,
     SOCKET_NAME,
     Listen,
     address_of,
-    bind_tcp,
-    bind_unix,
+    bind,
     check_listen,
+    embedded_listen,
     is_loopback,
 )
 from core.api.state import ApiState
@@ -108,11 +106,7 @@ class ApiServer:
 
 async def start_api(app: FastAPI, listen: Listen, *, graceful_seconds: float = 5.0) -> ApiServer:
     """Bind as ``listen`` says (checked first), then serve ``app`` in this loop."""
-    check_listen(listen)
-    if listen.socket_path is not None:
-        sock = bind_unix(listen.socket_path)
-    else:
-        sock = bind_tcp(listen.host, listen.port)
+    sock = bind(listen)
     server = ApiServer(app, sock, graceful_seconds=graceful_seconds)
     try:
         await server.start()
@@ -140,10 +134,7 @@ async def serve_embedded(
     Record ``server.address`` in the lease; call ``server.stop()`` before closing the backend.
     """
     app = create_app(backend, backend.db, api_settings, clock or backend.clock)
-    socket_path = settings.home / SOCKET_NAME
-    if prefer_socket and len(os.fsencode(socket_path.absolute())) <= MAX_SOCKET_PATH:
-        return await start_api(app, Listen(socket_path=socket_path))
-    return await start_api(app, Listen(host=DEFAULT_HOST, port=0))
+    return await start_api(app, embedded_listen(settings.home, prefer_socket=prefer_socket))
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from core.backend.protocol import Backend
 from core.clock import Clock
 from core.errors import NotFound
 from core.jobs.audit import Actor
+from core.pulse import Pulse
 from core.storage.database import Database
 
 #: The largest id a database column holds (bigger ones cannot name anything).
@@ -35,7 +36,7 @@ class WriteSignal:
     writes of other processes are still found by polling."""
 
     def __init__(self) -> None:
-        self._event = asyncio.Event()
+        self._pulse = Pulse()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: Callable[[], None] | None = None
 
@@ -54,19 +55,11 @@ class WriteSignal:
     def _committed(self) -> None:  # any thread
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._fire)
-
-    def _fire(self) -> None:
-        fired, self._event = self._event, asyncio.Event()
-        fired.set()
+            loop.call_soon_threadsafe(self._pulse.fire)
 
     async def wait(self, seconds: float) -> bool:
         """True when a write was committed within ``seconds``."""
-        try:
-            await asyncio.wait_for(self._event.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
+        return await self._pulse.wait(seconds)
 
 
 @dataclass

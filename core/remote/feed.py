@@ -23,6 +23,7 @@ import time
 
 from core.backend.views import ChangeBatch, ChangeView
 from core.errors import JobdeckError
+from core.pulse import Pulse
 from core.remote.sse import EventParser, ServerEvent
 from core.remote.transport import RetryPolicy, Transport
 
@@ -61,8 +62,8 @@ class ChangeFeed:
         self._connected = False
         self._error_at: float | None = None
         self._ready = asyncio.Event()
-        #: set (then replaced) whenever something arrives or the stream goes up or down
-        self._arrived = asyncio.Event()
+        #: fired whenever something arrives or the stream goes up or down
+        self._arrived = Pulse()
         self._task: asyncio.Task[None] | None = None
         #: how many times the stream was (re)opened and acknowledged, and why it last ended
         self.connections = 0
@@ -110,12 +111,7 @@ class ChangeFeed:
         the stream goes up or down, or ``seconds`` seconds have passed."""
         if self.live and self._latest is not None and after is not None and self._latest > after:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._arrived.wait(), seconds)
-
-    def _signal(self) -> None:
-        arrived, self._arrived = self._arrived, asyncio.Event()
-        arrived.set()
+        await self._arrived.wait(seconds)
 
     def start(self, after: int | None) -> None:
         """Open the stream in the background, from ``after`` (None: from now)."""
@@ -150,7 +146,7 @@ class ChangeFeed:
             finally:
                 self._connected = False
                 self._ready.clear()
-                self._signal()
+                self._arrived.fire()
             if self.connections > opened:
                 attempt = 0  # it was up: start the backoff over
             pause = self.reconnect.delay(attempt, self._rng)
@@ -199,7 +195,7 @@ class ChangeFeed:
         self._error_at = None
         self.connections += 1
         self._ready.set()
-        self._signal()
+        self._arrived.fire()
 
     def _append(self, change: ChangeView) -> None:
         if self._latest is not None and change.id <= self._latest:
@@ -207,7 +203,7 @@ class ChangeFeed:
         self._items.append(change)
         self._ids.append(change.id)
         self._latest = change.id
-        self._signal()
+        self._arrived.fire()
         if len(self._items) > 2 * self.capacity:
             dropped = len(self._items) - self.capacity
             self._covered_from = self._ids[dropped - 1]

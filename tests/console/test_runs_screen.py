@@ -16,7 +16,8 @@ from console.app import JobdeckApp
 from console.screens.confirm import ConfirmModal
 from console.screens.run_detail import RunDetailScreen
 from console.screens.run_filter import RunFilterModal, RunFilters, parse_filters
-from console.screens.runs import WINDOW, RunsScreen, RunsTable
+from console.screens.runs import WINDOW, RunsScreen
+from console.widgets.runs_table import RunsTable
 from core.backend.fake import DEFAULT_START, FakeBackend
 from core.backend.inputs import RunQuery
 from core.clock import ManualClock
