@@ -98,7 +98,7 @@ class ApiServer:
                 await self._task
             self._task = None
         if state is not None:
-            state.writes.close()
+            state.close()
         if self.unix_path is not None:
             self.unix_path.unlink(missing_ok=True)
         log.info("API on %s stopped", self.address)

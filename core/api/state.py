@@ -11,11 +11,13 @@ from fastapi import Request
 
 from core.api.auth import Principal
 from core.api.config import ApiSettings
+from core.api.page_cache import PageCache
 from core.backend.protocol import Backend
 from core.clock import Clock
 from core.errors import NotFound
 from core.jobs.audit import Actor
 from core.pulse import Pulse
+from core.storage.data_version import DataVersion
 from core.storage.database import Database
 
 #: The largest id a database column holds (bigger ones cannot name anything).
@@ -74,6 +76,16 @@ class ApiState:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     #: this process committed a write: event streams read the change feed now
     writes: WriteSignal = field(default_factory=WriteSignal)
+    #: run pages kept until the database changes (created with the state, from ``db``)
+    pages: PageCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = PageCache(DataVersion(self.db))
+
+    def close(self) -> None:
+        """Stop listening to commits and release the page cache's connection."""
+        self.writes.close()
+        self.pages.close()
 
 
 def api_state(request: Request) -> ApiState:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from core.api.paging import TotalCache
+from core.api.schemas import RunList
 from core.backend.fake import FakeBackend
 from core.backend.inputs import RunQuery
 from core.backend.views import ChangeBatch
@@ -50,6 +51,8 @@ async def test_listed_runs_are_the_runs_json(world: World, client: httpx.AsyncCl
     assert listing.status_code == 200
     body = listing.json()
     assert list(body) == PAGE_FIELDS
+    # the kept page's hand-joined JSON is byte for byte what the response model writes
+    assert RunList.model_validate_json(listing.content).model_dump_json() == listing.text
     listed = {item["id"]: item for item in body["items"]}
     for run_id in (full, bare):
         single = await client.get(f"/api/job-runs/{run_id}", headers=headers)
@@ -124,3 +127,56 @@ async def test_an_unchanged_total_is_recounted_after_its_ttl() -> None:
         backend, RunQuery()
     )
     assert backend.counts == 3  # another filter set has a total of its own
+
+
+async def test_a_kept_page_is_served_until_anything_changes(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    headers = world.auth("viewer")
+    world.add_run(job_name="first")
+    reads = 0
+    real = world.backend.list_runs
+
+    async def counting(query: RunQuery) -> object:
+        nonlocal reads
+        reads += 1
+        return await real(query)
+
+    world.backend.list_runs = counting  # type: ignore[method-assign]
+    params = {"page_size": 100}
+    first = await client.get("/api/job-runs", params=params, headers=headers)
+    again = await client.get("/api/job-runs", params=params, headers=headers)
+    assert reads == 1  # the second answer was the kept page
+    assert again.text == first.text
+    assert again.headers["etag"] == first.headers["etag"]
+
+    # a run written behind the API's back (another process, the executor) retires the page
+    world.add_run(job_name="second")
+    fresh = await client.get("/api/job-runs", params=params, headers=headers)
+    assert reads == 2
+    assert [item["job_name"] for item in fresh.json()["items"]][:1] == ["second"]
+    assert fresh.headers["etag"] != first.headers["etag"]
+
+    other = await client.get("/api/job-runs", params={"page_size": 1}, headers=headers)
+    assert reads == 3  # another query string is another page
+    assert other.json()["next_cursor"] is not None
+
+
+async def test_a_client_holding_the_page_gets_304(world: World, client: httpx.AsyncClient) -> None:
+    headers = world.auth("viewer")
+    world.add_run(job_name="first")
+    first = await client.get("/api/job-runs", headers=headers)
+    tag = first.headers["etag"]
+
+    same = await client.get("/api/job-runs", headers={**headers, "If-None-Match": f'"x", {tag}'})
+    assert same.status_code == 304
+    assert same.content == b""
+    assert same.headers["etag"] == tag
+
+    world.add_run(job_name="second")
+    changed = await client.get("/api/job-runs", headers={**headers, "If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.json()["items"][0]["job_name"] == "second"
+
+    no_token = await client.get("/api/job-runs", headers={"If-None-Match": tag})
+    assert no_token.status_code == 401  # a tag is no way around the token

@@ -123,7 +123,8 @@ async def list_runs(
     """A page of runs, newest first (Cockpit: ``items, total, page, page_size, total_pages``).
 
     ``next_cursor`` (jobdeck) fetches the following page by keyset; with ``cursor`` given,
-    ``page`` is only echoed back.
+    ``page`` is only echoed back. Pages are kept until the database changes and carry an
+    ``ETag``: a client sending it back in ``If-None-Match`` gets 304 while nothing changed.
     """
     query: RunQuery = _build(
         RunQuery,
@@ -137,25 +138,22 @@ async def list_runs(
         with_total=False,
     )
     backend = reader(request)
-    if cursor is not None:
-        found = await backend.list_runs(query.model_copy(update={"cursor": cursor}))
-    else:
-        settings = api_state(request).settings
-        found = await numbered_page(
-            backend, query, page, page_size, _page_cursors(request), settings.max_page_offset
-        )
+    pages = api_state(request).pages
+    token = await pages.token()  # before the page: a kept page is never older than a read
+    key = request.url.query
+    kept = pages.get(key, token)
+    if kept is None:
+        if cursor is not None:
+            found = await backend.list_runs(query.model_copy(update={"cursor": cursor}))
+        else:
+            settings = api_state(request).settings
+            found = await numbered_page(
+                backend, query, page, page_size, _page_cursors(request), settings.max_page_offset
+            )
+        kept = pages.keep(key, token, found)
     totals: TotalCache = request.app.state.run_totals
     total = await totals.total(backend, query)
-    return respond(
-        RunList(
-            items=list(found.items),
-            total=total,
-            page=page,
-            page_size=page_size,
-            total_pages=(total + page_size - 1) // page_size,
-            next_cursor=found.next_cursor,
-        )
-    )
+    return kept.respond(total, page, page_size, request.headers.get("if-none-match"))
 
 
 @router.get("/stats", response_model=dict[str, int], responses=ERRORS)
