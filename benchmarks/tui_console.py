@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pty_term import Terminal
+from pty_term import Terminal, plain
 from runs_paging import fill, open_database
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +30,8 @@ ROOT = HERE.parent
 JOBDECK = str(ROOT / ".venv" / "bin" / "jobdeck")
 PYTHON = sys.executable
 
+#: Log cap for the flood run: more than its ~140 MB of output.
+FLOOD_LOG_BYTES = 1 << 30
 #: ~100k lines a second for 25 s: 1,000 lines every 10 ms.
 FLOOD = (
     "import sys, time\n"
@@ -96,6 +99,12 @@ def cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def last_flood_line(output: str) -> int:
+    """The number of the newest flood line drawn so far (0 before the first)."""
+    numbers = re.findall(r"flood line (\d{7})", plain(output[-(1 << 18) :]))
+    return max(map(int, numbers), default=0)
+
+
 def flood_latency(presses: int) -> list[float]:
     """Keypress → visible latency while the log view follows a job printing ~100k lines/s.
 
@@ -103,7 +112,10 @@ def flood_latency(presses: int) -> list[float]:
     the previous measurement leaves its lease to lapse first).
     """
     with tempfile.TemporaryDirectory(prefix="jobdeck-tui-flood-") as home:
-        return _flood_latency({"JOBDECK_HOME": home}, presses)
+        # The whole flood is stored and followed: under the default 10 MiB cap the stored
+        # log would stop growing within a second, and the view would follow nothing.
+        env = {"JOBDECK_HOME": home, "JOBDECK_EXECUTOR__MAX_LOG_BYTES": str(FLOOD_LOG_BYTES)}
+        return _flood_latency(env, presses)
 
 
 def _flood_latency(env: dict[str, str], presses: int) -> list[float]:
@@ -134,11 +146,14 @@ def _flood_latency(env: dict[str, str], presses: int) -> list[float]:
         term.wait_for("flood line", timeout=30)  # the log view shows the output
         time.sleep(1.0)  # well into the flood
         samples = []
+        first_line, began = last_flood_line(term.output), time.perf_counter()
         for _ in range(presses):
             # `:` opens the command line; its placeholder is the proof the key was handled
             samples.append(term.visible_after(":", "tab completes", timeout=10))
             term.send("\x1b")
             time.sleep(0.25)
+        followed = (last_flood_line(term.output) - first_line) / (time.perf_counter() - began)
+        print(f"the log view showed {followed:,.0f} new lines/s while the keys were pressed")
         return samples
     finally:
         term.close()

@@ -24,10 +24,10 @@ from console.outage import outage_summary
 from console.pending_backend import PendingBackend
 from console.screens import SCREENS, load_all_screens, screen_class
 from console.screens.base import JobdeckScreen
-from console.screens.command_line import CommandLineModal
 from console.screens.confirm import ConfirmModal
 from console.screens.keys import KeysModal
 from console.widgets import SessionInfo, StatusBar
+from console.widgets.command_bar import CommandBar
 from core.backend.protocol import Backend
 from core.backend.views import ChangeBatch
 from core.clock import Clock, SystemClock
@@ -275,13 +275,17 @@ class JobdeckApp(App[int]):
         if argument and isinstance(self.screen, JobdeckScreen):
             self.screen.apply_argument(argument)
 
-    def action_command_line(self) -> None:
-        """Open the `:` command line."""
-        self.push_screen(CommandLineModal(), self._run_command)
+    async def action_command_line(self) -> None:
+        """Open the `:` command line at the bottom of the screen (dialogs have none)."""
+        bars = self.screen.query(CommandBar)
+        if bars:
+            await bars.first().open()
 
-    async def _run_command(self, line: str | None) -> None:
-        if not line:
-            return
+    async def on_command_bar_submitted(self, event: CommandBar.Submitted) -> None:
+        """Run the command typed on the `:` command line."""
+        await self._run_command(event.line)
+
+    async def _run_command(self, line: str) -> None:
         parsed = parse(line)
         if parsed is None:
             self.notify(f"unknown command {line!r}: type : and tab to see them", severity="error")

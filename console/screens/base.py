@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from console.messages import BackendChanged
 from console.widgets import SessionInfo, StatusBar
+from console.widgets.command_bar import CommandBar
 from core.backend.protocol import Backend
 
 #: A burst of changes (a 10k schedule burst, a clear of many runs) reloads a screen at most
@@ -48,6 +49,7 @@ class JobdeckScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.session)
         yield from self.compose_body()
+        yield CommandBar()
         # Compact, and without the palette's ^p: at 80 columns the screen's own keys and the
         # global `:` `?` `q` must fit (`1`-`4` are listed by `?` and in the command line).
         yield Footer(compact=True, show_command_palette=False)

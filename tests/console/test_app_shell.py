@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from console.app import JobdeckApp
 from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged
 from console.navigation import completions, parse
-from console.screens.command_line import CommandLineModal
 from console.screens.keys import KeysModal
 from console.screens.templates import TemplatesScreen
+from console.widgets.command_bar import CommandBar
 from core.backend.fake import FakeBackend
 from core.backend.inputs import TemplatePatch
 from core.clock import ManualClock
@@ -38,7 +39,9 @@ async def test_colon_runs_a_typed_command(app: JobdeckApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settled(pilot)
         await pilot.press("colon")
-        assert isinstance(app.screen, CommandLineModal)
+        bar = app.screen.query_one(CommandBar)
+        assert bar.is_open
+        assert isinstance(app.focused, Input)
         await pilot.press("k", "e", "y", "s", "enter")
         await pilot.pause()
         assert isinstance(app.screen, KeysModal)
@@ -49,13 +52,17 @@ async def test_colon_runs_a_typed_command(app: JobdeckApp) -> None:
 async def test_tab_completes_and_unknown_commands_are_reported(app: JobdeckApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settled(pilot)
+        table = app.focused
         await pilot.press("colon", "t", "e", "m", "tab")
-        modal = app.screen
-        assert isinstance(modal, CommandLineModal)
-        from textual.widgets import Input
-
-        assert modal.query_one(Input).value == "templates"
+        bar = app.screen.query_one(CommandBar)
+        assert bar.query_one(Input).value == "templates"
         await pilot.press("escape")
+        assert not bar.is_open
+        assert app.focused is table  # the keys go back where they were
+        assert isinstance(app.screen, TemplatesScreen)  # escape closed the line, not the screen
+        await pilot.press("colon", "s", "c", "h", "enter")  # what is suggested is taken
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SchedulesScreen"
         await pilot.press("colon", "x", "y", "z", "enter")
         await pilot.pause()
         assert any("unknown command 'xyz'" in n.message for n in app._notifications)

@@ -78,6 +78,18 @@ def test_templates_screen_filtered(still_app: JobdeckApp, snap_compare: Snap) ->
 
 
 @SIZES
+def test_command_line_open(still_app: JobdeckApp, snap_compare: Snap, size: tuple[int, int]) -> None:
+    async def typed(pilot: Pilot[int]) -> None:
+        await data_loaded(pilot)
+        await pilot.press("colon", "s")
+        for field in pilot.app.screen.query(Input).results(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(still_app, terminal_size=size, run_before=typed)
+
+
+@SIZES
 def test_new_template_form(
     still_app: JobdeckApp, snap_compare: Snap, size: tuple[int, int]
 ) -> None:
