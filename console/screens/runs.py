@@ -33,7 +33,7 @@ from core.backend.views import RUN_STATUSES, RunPage, RunView
 from core.errors import JobdeckError, NotFound, ValidationFailed
 
 #: Runs held in the table at once.
-WINDOW = 200
+WINDOW = 100
 #: Counts per status are refreshed at most this often.
 COUNTS_SECONDS = 10.0
 #: Below this width the least needed columns give way (see NARROW_DROPS), one per step.

@@ -72,7 +72,7 @@ async def test_lists_the_newest_window_with_status_name_and_times(
         table = await loaded(pilot)
         assert isinstance(runs_app.screen, RunsScreen)
         assert table.keys_in_order == await newest(backend)
-        assert table.border_title == "Runs 1-200 of 200"
+        assert table.border_title == f"Runs 1-{WINDOW} of 200 ↓ more"  # the seed holds 200
         run = await backend.get_run(int(table.keys_in_order[2]))
         row = [cell.plain for cell in table.get_row(str(run.id))]
         assert row[:2] == ["running", run.job_name]
@@ -94,7 +94,7 @@ async def test_narrow_terminals_drop_the_least_needed_columns(runs_app: JobdeckA
         table = await loaded(pilot)
         labels = [str(c.label) for c in table.columns.values()]
         assert labels == ["Status", "Name", "Started", "Duration", "Worker"]
-        assert table.row_count == 200
+        assert table.row_count == WINDOW
 
 
 async def test_colon_runs_failed_shows_only_failed_runs(
@@ -146,7 +146,7 @@ async def test_an_unknown_template_is_a_notification_and_the_filter_is_dropped(
         await loaded(pilot)
         runs_app.screen.apply_argument("template=nope")
         table = await loaded(pilot)
-        assert table.row_count == 200
+        assert table.row_count == WINDOW
         assert isinstance(runs_app.screen, RunsScreen)
         assert runs_app.screen.filters == RunFilters()
         assert any("nope" in n.message for n in runs_app._notifications)
@@ -189,7 +189,7 @@ async def test_slash_filters_by_name_as_you_type_and_escape_clears(
         await pilot.press("slash", "escape")
         await pilot.pause(0.4)
         await loaded(pilot)
-        assert table.row_count == 200
+        assert table.row_count == WINDOW
 
 
 async def test_s_cycles_the_sort_and_S_reverses_it(
@@ -232,7 +232,7 @@ async def test_the_filter_dialog_applies_what_is_picked(
         assert table.keys_in_order == expected and expected
         await pilot.press("x")
         await loaded(pilot)
-        assert table.row_count == 200
+        assert table.row_count == WINDOW
 
 
 async def test_escape_closes_the_filter_dialog_without_changes(runs_app: JobdeckApp) -> None:
@@ -267,24 +267,24 @@ async def test_moving_past_the_window_pages_through_the_database(
         table = await loaded(pilot)
         assert table.row_count == WINDOW
         assert column(table, "name")[0] == "job-0000"
-        assert table.border_title == "Runs 1-200 of 1,000 ↓ more"
+        assert table.border_title == f"Runs 1-{WINDOW} of 1,000 ↓ more"
         await pilot.press("G")
-        assert column(table, "name")[table.cursor_row] == "job-0199"
+        assert column(table, "name")[table.cursor_row] == f"job-{WINDOW - 1:04}"
         await pilot.press("j")
         await loaded(pilot)
-        assert table.border_title == "Runs 201-400 of 1,000 ↓ more"
+        assert table.border_title == f"Runs {WINDOW + 1}-{2 * WINDOW} of 1,000 ↓ more"
         assert table.highlighted_key is not None
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0200"
+        assert table.get_cell(table.highlighted_key, "name").plain == f"job-{WINDOW:04}"
         await pilot.press("pagedown", "G", "G")
         await loaded(pilot)
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0400"
+        assert table.get_cell(table.highlighted_key, "name").plain == f"job-{2 * WINDOW:04}"
         await pilot.press("k")
         await loaded(pilot)
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0399"
-        for _ in range(3):
+        assert table.get_cell(table.highlighted_key, "name").plain == f"job-{2 * WINDOW - 1:04}"
+        for _ in range(1000 // WINDOW - 2):
             await pilot.press("G", "G")
             await loaded(pilot)
-        assert table.border_title == "Runs 801-1,000 of 1,000"
+        assert table.border_title == f"Runs {1000 - WINDOW + 1:,}-1,000 of 1,000"
         await pilot.press("G", "j")
         await loaded(pilot)
         assert table.get_cell(table.highlighted_key, "name").plain == "job-0999"
@@ -316,14 +316,15 @@ async def test_the_next_window_is_fetched_before_paging_to_it(clock: ManualClock
         backend.gate.clear()  # from now on the database answers nothing
         await pilot.press("G", "j")
         await pilot.pause()
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0200"
-        assert table.border_title.startswith("Runs 201-400")
+        assert table.get_cell(table.highlighted_key, "name").plain == f"job-{WINDOW:04}"
+        assert table.border_title.startswith(f"Runs {WINDOW + 1}-{2 * WINDOW}")
         await pilot.press("k")  # and back: the window before is kept too
         await pilot.pause()
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0199"
+        last_of_first = f"job-{WINDOW - 1:04}"
+        assert table.get_cell(table.highlighted_key, "name").plain == last_of_first
         backend.gate.set()
         await loaded(pilot)
-        assert table.get_cell(table.highlighted_key, "name").plain == "job-0199"
+        assert table.get_cell(table.highlighted_key, "name").plain == last_of_first
 
 
 class CountingBackend(FakeBackend):
