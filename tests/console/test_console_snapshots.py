@@ -78,7 +78,9 @@ def test_templates_screen_filtered(still_app: JobdeckApp, snap_compare: Snap) ->
 
 
 @SIZES
-def test_command_line_open(still_app: JobdeckApp, snap_compare: Snap, size: tuple[int, int]) -> None:
+def test_command_line_open(
+    still_app: JobdeckApp, snap_compare: Snap, size: tuple[int, int]
+) -> None:
     async def typed(pilot: Pilot[int]) -> None:
         await data_loaded(pilot)
         await pilot.press("colon", "s")
