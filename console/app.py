@@ -342,11 +342,19 @@ class JobdeckApp(App[int]):
 
 async def _hang_up(app: JobdeckApp) -> None:
     """The terminal went away (an SSH session dropped): Textual can neither draw nor restore
-    it, so no orderly exit through the UI; stop the owner, then leave at once."""
-    connection = app.connection
-    if connection is not None and connection.owner is not None:
-        await connection.owner.stop("the console's terminal went away")
-    os._exit(HANGUP_EXIT)
+    it, so no orderly exit through the UI; stop the owner, then leave at once.
+
+    Nothing is drawn meanwhile: Textual's output thread dies on the first write to the gone
+    terminal, and the next repaints would then wait forever for room in its queue, in the
+    middle of the owner's grace for its runs (a console following a log repaints constantly).
+    """
+    with app.batch_update():  # never left: the process ends inside it
+        try:
+            connection = app.connection
+            if connection is not None and connection.owner is not None:
+                await connection.owner.stop("the console's terminal went away")
+        finally:
+            os._exit(HANGUP_EXIT)
 
 
 def run_tui(

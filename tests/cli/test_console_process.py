@@ -86,3 +86,81 @@ def test_a_signal_ends_the_console_and_releases_the_database(
         assert lease is None or not lease.live  # released: the next owner need not wait
     finally:
         db.dispose()
+
+
+def _cli(home: Path, *args: str) -> None:
+    command = [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"]
+    subprocess.run(
+        [*command, *args], env=env_for(home), cwd=REPO, check=True, capture_output=True, timeout=60
+    )
+
+
+def test_a_hang_up_while_a_log_is_followed_ends_the_console(tmp_path: Path) -> None:
+    """The terminal goes away while the run detail repaints a live log: the console still
+    stops its owner (the run is cancelled after its grace) and exits, instead of blocking on
+    output for a terminal that is gone."""
+    master, slave = pty.openpty()
+    console = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from console.entry import main; raise SystemExit(main())",
+            "-c",
+            "runs",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env_for(tmp_path), "TERM": "xterm-256color"},
+        cwd=REPO,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+
+    def shows(text: bytes) -> bool:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            seen.extend(os.read(master, 1 << 16))
+            del seen[: max(0, len(seen) - (1 << 16))]
+        return text in seen
+
+    try:
+        _read_until(master, 60, lambda: (tmp_path / "owner.token").exists())
+        script = "while true; do echo tick; sleep 0.01; done"
+        _cli(
+            tmp_path,
+            "template",
+            "create",
+            "ticker",
+            "--type",
+            "shell",
+            "--config",
+            "command=sh",
+            "--config",
+            "command=-c",
+            "--config",
+            f"command={script}",
+        )
+        _cli(tmp_path, "template", "run", "ticker")
+        deadline = time.monotonic() + 30
+        while not shows(b"ticker") and time.monotonic() < deadline:
+            pass
+        os.write(master, b"g")
+        time.sleep(0.3)
+        os.write(master, b"o")  # the run detail, following the log
+        while not shows(b"tick\r") and time.monotonic() < deadline + 30:
+            pass
+        assert b"tick" in seen
+        os.close(master)
+        master = -1
+        console.send_signal(signal.SIGHUP)
+        console.wait(30)
+    finally:
+        if console.poll() is None:
+            console.kill()
+        console.wait()
+        if master >= 0:
+            os.close(master)
+    assert console.returncode == 129
+    assert not (tmp_path / "owner.token").exists()
