@@ -42,7 +42,7 @@ from core.jobs.audit import Actor
 from core.jobs.changes import change_batch
 from core.jobs.page_reader import read_page
 from core.jobs.run_actions import RunActions
-from core.jobs.runs import RunService
+from core.jobs.runs import RunService, quick_page
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
 from core.jobs.types import registered_job_types
@@ -236,8 +236,11 @@ class LocalBackend:
         return await self._call(self.schedules.preview_spec, spec, n, viewer_zone)
 
     async def list_runs(self, query: RunQuery) -> RunPage:
-        """A page of runs (SQLite's on the one page reader thread: see core.jobs.page_reader)."""
+        """A page of runs. SQLite's are read on the one page reader thread
+        (core.jobs.page_reader), but a quick page (core.jobs.runs.quick_page) is read here."""
         if self.db.is_sqlite:
+            if quick_page(query):
+                return self.runs.page(query)
             return await read_page(self.runs.page, query)
         return await self._call(self.runs.page, query)
 

@@ -7,6 +7,10 @@ listing requests at once spent more CPU on that than on the query (benchmarks/ap
 thread reads the pages in turn instead: the Python part of reading them holds the GIL
 anyway, so only the overlap of disk reads is given up.
 
+A quick page (core.jobs.runs.quick_page: no filter, no total, an indexed order) is read on
+the event loop instead (LocalBackend.list_runs): it holds the loop about a millisecond, and
+reading it there spares the GIL handoffs between this thread and the loop serving others.
+
 A page that needs a sort or a scan (sorting 1M runs by name takes ~1 s) must not hold up the
 pages behind it: once the reader has been on one page for ``STUCK_SECONDS``, new pages go to
 the default pool until it is free again. Counts and other reads always use the default pool,

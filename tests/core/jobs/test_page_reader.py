@@ -79,6 +79,23 @@ async def test_the_local_backend_reads_sqlite_pages_on_the_reader(database: Data
     assert thread.startswith("jobdeck-pages") == database.is_sqlite
 
 
+async def test_a_quick_sqlite_page_is_read_on_the_loop(database: Database) -> None:
+    backend = LocalBackend(database, actor=Actor("tester", "cli"), default_zone="UTC")
+    seen: list[str] = []
+    real = backend.runs.page
+
+    def page(query: RunQuery) -> RunPage:
+        seen.append(threading.current_thread().name)
+        return real(query)
+
+    backend.runs.page = page  # type: ignore[method-assign]
+    await backend.list_runs(RunQuery(limit=100, with_total=False))
+    await backend.list_runs(RunQuery(limit=100, with_total=False, status=("failed",)))
+    quick, filtered = seen
+    assert (quick == threading.current_thread().name) == database.is_sqlite
+    assert filtered != threading.current_thread().name
+
+
 def test_a_forked_child_reads_pages_on_a_thread_of_its_own() -> None:
     asyncio.run(read_page(len, "start the reader in the parent"))
     read_end, write_end = os.pipe()

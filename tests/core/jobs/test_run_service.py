@@ -10,7 +10,7 @@ from sqlmodel import select
 from core.backend.inputs import RunFilter, RunQuery, ScheduleSpec, TemplateSpec
 from core.backend.views import RUN_STATUSES
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.jobs.runs import RunService
+from core.jobs.runs import QUICK_PAGE_ROWS, RunService, quick_page
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
 from core.storage.database import Database
@@ -169,3 +169,54 @@ def test_cursor_from_another_sort_is_rejected(runs: RunService, seeded: list[int
         runs.page(RunQuery(limit=5, sort="job_name", cursor=cursor))
     with pytest.raises(NotFound, match="run 999999"):
         runs.get(999999)
+
+
+def test_a_repeated_page_reads_the_runs_again(
+    runs: RunService, seeded: list[int], database: Database
+) -> None:
+    """The same query twice (its statement kept between the two) sees what changed between."""
+    query = RunQuery(limit=5, with_total=False)
+    first = runs.page(query)
+    following = runs.page(query.model_copy(update={"cursor": first.next_cursor}))
+    newest, next_one = first.items[0].id, following.items[0].id
+    with database.write() as session:
+        row = session.get(JobRun, newest)
+        assert row is not None
+        row.job_name = "renamed"
+        session.delete(session.get(JobRun, next_one))
+
+    again = runs.page(query)
+    assert [r.id for r in again.items] == [r.id for r in first.items]
+    assert again.items[0].job_name == "renamed"
+    moved_on = runs.page(query.model_copy(update={"cursor": first.next_cursor}))
+    assert next_one not in [r.id for r in moved_on.items]
+    assert runs.page(query.model_copy(update={"with_total": True})).total == 69
+
+
+def test_a_rejected_query_is_rejected_every_time(runs: RunService, seeded: list[int]) -> None:
+    query = RunQuery(status=("bogus",), with_total=False)
+    for _ in range(2):
+        with pytest.raises(ValidationFailed, match="unknown status"):
+            runs.page(query)
+
+
+@pytest.mark.parametrize(
+    ("query", "quick"),
+    [
+        (RunQuery(limit=100, with_total=False), True),
+        (RunQuery(limit=100, with_total=False, sort="id", descending=False), True),
+        (RunQuery(limit=100, with_total=False, cursor="after-some-run"), True),
+        (RunQuery(limit=100), False),  # a total counts every run
+        (RunQuery(limit=QUICK_PAGE_ROWS + 1, with_total=False), False),
+        (RunQuery(limit=100, with_total=False, sort="job_name"), False),  # no index: a sort
+        (RunQuery(limit=100, with_total=False, sort="started_at"), False),
+        (RunQuery(limit=100, with_total=False, status=("failed",)), False),
+        (RunQuery(limit=100, with_total=False, search="nightly"), False),
+        (RunQuery(limit=100, with_total=False, since=BASE), False),
+        (RunQuery(limit=100, with_total=False, schedule_id=(1,)), False),
+    ],
+)
+def test_quick_pages_are_unfiltered_uncounted_indexed_and_small(
+    query: RunQuery, quick: bool
+) -> None:
+    assert quick_page(query) is quick
