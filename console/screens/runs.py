@@ -323,10 +323,13 @@ class RunsScreen(RunControlScreen):
         else:
             return
         kept = self._pages.get(self.window_starts[-1])
-        if kept is not None:
-            # Shown at once; the fetch below brings it up to date (a diff: the cursor stays).
-            self._show_page(kept)
-        self.load_window()
+        if kept is None:
+            self.load_window()
+            return
+        # Shown at once, and drawn before it is fetched again to bring it up to date (a diff:
+        # the cursor stays), so the key is answered by one frame, not by a frame and a fetch.
+        self._show_page(kept)
+        self.call_after_refresh(self.load_window)
 
     def _restart(self) -> None:
         self._pages.clear()

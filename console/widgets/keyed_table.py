@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.style import Style
 from rich.text import Text
+from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
+
+from console.widgets.cell_lines import cell_line, simple
 
 #: One row per stable key (a template id, a run id), cells in column order.
 Rows = Mapping[str, Sequence[Text]]
@@ -25,6 +29,58 @@ class KeyedTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """A body cell of a one-line row is drawn by cell_lines (the same segments, several
+        times faster); headers, labels, fixed cells and anything else as DataTable draws them.
+        Kept in DataTable's own cell cache, under its own key."""
+        if row_index < self.fixed_rows or column_index < self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        narrow = width <= 2 * self.cell_padding  # no room for text: Rich drops the padding too
+        if row_key is None or column_key is None or row is None or row.height != 1 or narrow:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._data[row_key].get(column_key)
+        if cell is None or not simple(cell):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        lines = self._cell_render_cache.get(key)
+        if lines is None:
+            component, post = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            pre = base_style + meta + component
+            lines = [cell_line(self.app.console, cell, width, self.cell_padding, pre, post)]
+            self._cell_render_cache[key] = lines
+        return lines
 
     @property
     def highlighted_key(self) -> str | None:

@@ -1,0 +1,99 @@
+"""Keyed tables draw one-line cells themselves (cell_lines): the segments must be DataTable's."""
+
+from __future__ import annotations
+
+import pytest
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from console.app import JobdeckApp
+from console.widgets import KeyedTable
+from console.widgets.cell_lines import simple
+from core.backend.fake import FakeBackend
+from core.clock import ManualClock
+
+STATES = [(False, False), (True, False), (False, True), (True, True)]
+
+
+def _both_ways(table: KeyedTable, row: int, column: int, cursor: bool, hover: bool) -> tuple:
+    """The cell as KeyedTable draws it and as DataTable itself would (cache cleared between)."""
+    width = table.ordered_columns[column].get_render_width(table)
+    base = table.rich_style
+    table._cell_render_cache.clear()
+    ours = table._render_cell(row, column, base, width, cursor, hover)
+    table._cell_render_cache.clear()
+    theirs = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+    table._cell_render_cache.clear()
+    return ours, theirs
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord"])
+async def test_runs_cells_are_drawn_as_datatable_draws_them(
+    backend: FakeBackend, clock: ManualClock, theme: str
+) -> None:
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(KeyedTable)
+        assert table.row_count > 20
+        for row in range(20):
+            for column in range(len(table.columns)):
+                for cursor, hover in STATES:
+                    ours, theirs = _both_ways(table, row, column, cursor, hover)
+                    assert ours == theirs, (row, column, cursor, hover)
+
+
+class _Cells(App[None]):
+    def compose(self) -> ComposeResult:
+        table = KeyedTable()
+        table.add_columns("a", "b", "c")
+        yield table
+
+
+CELLS = [
+    Text("plain"),
+    Text("—", style="dim"),
+    Text("12m03s", justify="right"),
+    Text("  spaced  ", justify="right"),
+    Text("left", justify="left", style="bold #ff0000"),
+    Text.assemble(("status ", "green"), ("spans", "italic underline")),
+    Text("日本語 wide ü"),
+    Text("[not markup]"),
+    Text(""),
+]
+
+
+async def test_crafted_cells_are_drawn_as_datatable_draws_them() -> None:
+    app = _Cells()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        for index, cell in enumerate(CELLS):
+            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
+        await pilot.pause()
+        for row in range(len(CELLS)):
+            for column in range(3):
+                for cursor, hover in STATES:
+                    ours, theirs = _both_ways(table, row, column, cursor, hover)
+                    assert ours == theirs, (row, column, cursor, hover)
+        # narrower than the text: both crop it the same way
+        for row in range(len(CELLS)):
+            for width in (1, 3, 5):
+                table._cell_render_cache.clear()
+                ours = table._render_cell(row, 0, Style(), width)
+                table._cell_render_cache.clear()
+                theirs = DataTable._render_cell(table, row, 0, Style(), width)
+                table._cell_render_cache.clear()
+                assert ours == theirs, (row, width)
+
+
+def test_only_one_line_text_takes_the_short_way() -> None:
+    assert simple(Text("one line"))
+    assert not simple(Text("two\nlines"))
+    assert not simple(Text("a\ttab"))
+    assert not simple(Text("centred", justify="center"))
+    assert not simple("a str (markup)")
