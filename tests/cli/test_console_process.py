@@ -37,6 +37,27 @@ def _read_until(master: int, seconds: float, done: object) -> None:
     raise AssertionError(f"not done within {seconds}s")
 
 
+#: A jobdeck process as the console script starts it.
+JOBDECK = [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"]
+
+
+def _console_on_pty(home: Path, *args: str) -> tuple[int, subprocess.Popen[bytes]]:
+    """The console on a new pseudo-terminal of its own (its session leader): the master end
+    and the process."""
+    master, slave = pty.openpty()
+    console = subprocess.Popen(
+        [*JOBDECK, *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env_for(home), "TERM": "xterm-256color"},
+        cwd=REPO,
+        start_new_session=True,
+    )
+    os.close(slave)
+    return master, console
+
+
 @pytest.mark.parametrize(
     ("signum", "hang_up", "code"),
     [
@@ -47,17 +68,7 @@ def _read_until(master: int, seconds: float, done: object) -> None:
 def test_a_signal_ends_the_console_and_releases_the_database(
     tmp_path: Path, signum: signal.Signals, hang_up: bool, code: int
 ) -> None:
-    master, slave = pty.openpty()
-    console = subprocess.Popen(
-        [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**env_for(tmp_path), "TERM": "xterm-256color"},
-        cwd=REPO,
-        start_new_session=True,
-    )
-    os.close(slave)
+    master, console = _console_on_pty(tmp_path)
     socket_path = tmp_path / "api.sock"
     try:
         # It owns the database once its socket is bound and its credential published.
@@ -89,9 +100,8 @@ def test_a_signal_ends_the_console_and_releases_the_database(
 
 
 def _cli(home: Path, *args: str) -> None:
-    command = [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"]
     subprocess.run(
-        [*command, *args], env=env_for(home), cwd=REPO, check=True, capture_output=True, timeout=60
+        [*JOBDECK, *args], env=env_for(home), cwd=REPO, check=True, capture_output=True, timeout=60
     )
 
 
@@ -99,23 +109,7 @@ def test_a_hang_up_while_a_log_is_followed_ends_the_console(tmp_path: Path) -> N
     """The terminal goes away while the run detail repaints a live log: the console still
     stops its owner (the run is cancelled after its grace) and exits, instead of blocking on
     output for a terminal that is gone."""
-    master, slave = pty.openpty()
-    console = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from console.entry import main; raise SystemExit(main())",
-            "-c",
-            "runs",
-        ],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**env_for(tmp_path), "TERM": "xterm-256color"},
-        cwd=REPO,
-        start_new_session=True,
-    )
-    os.close(slave)
+    master, console = _console_on_pty(tmp_path, "-c", "runs")
     seen = bytearray()
 
     def shows(text: bytes) -> bool:

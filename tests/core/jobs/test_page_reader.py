@@ -61,7 +61,8 @@ async def test_an_error_on_the_reader_reaches_the_caller() -> None:
     assert await read_page(len, "still serving") == len("still serving")
 
 
-async def test_the_local_backend_reads_sqlite_pages_on_the_reader(database: Database) -> None:
+def _watched(database: Database) -> tuple[LocalBackend, list[str]]:
+    """A local backend, and the names of the threads its runs pages are read on."""
     backend = LocalBackend(database, actor=Actor("tester", "cli"), default_zone="UTC")
     seen: list[str] = []
     real = backend.runs.page
@@ -71,6 +72,11 @@ async def test_the_local_backend_reads_sqlite_pages_on_the_reader(database: Data
         return real(query)
 
     backend.runs.page = page  # type: ignore[method-assign]
+    return backend, seen
+
+
+async def test_the_local_backend_reads_sqlite_pages_on_the_reader(database: Database) -> None:
+    backend, seen = _watched(database)
     found = await backend.list_runs(RunQuery(limit=5))
     assert found.items == ()
     (thread,) = seen
@@ -80,15 +86,7 @@ async def test_the_local_backend_reads_sqlite_pages_on_the_reader(database: Data
 
 
 async def test_a_quick_sqlite_page_is_read_on_the_loop(database: Database) -> None:
-    backend = LocalBackend(database, actor=Actor("tester", "cli"), default_zone="UTC")
-    seen: list[str] = []
-    real = backend.runs.page
-
-    def page(query: RunQuery) -> RunPage:
-        seen.append(threading.current_thread().name)
-        return real(query)
-
-    backend.runs.page = page  # type: ignore[method-assign]
+    backend, seen = _watched(database)
     await backend.list_runs(RunQuery(limit=100, with_total=False))
     await backend.list_runs(RunQuery(limit=100, with_total=False, status=("failed",)))
     quick, filtered = seen
