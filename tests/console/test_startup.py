@@ -10,6 +10,7 @@ from textual.widgets import Label
 
 from console.app import JobdeckApp
 from console.pending_backend import PendingBackend
+from console.screens.runs import WINDOW
 from console.startup import Connection
 from core.backend.fake import FakeBackend
 from core.backend.inputs import RunQuery
@@ -83,7 +84,7 @@ async def test_paints_before_the_backend_opens_then_fills(clock: ManualClock) ->
         connect.gate.set()
         await settled(pilot)
         assert (label("mode"), label("backend")) == ("embedded", "fake")
-        assert table.row_count == 200  # type: ignore[attr-defined]
+        assert table.row_count == WINDOW  # type: ignore[attr-defined]
         assert app.connection is not None and app.connection.backend is connect.backend
         # what opening warned about reaches the operator
         messages = [n.message for n in app._notifications]
@@ -114,7 +115,7 @@ async def test_the_owner_starts_once_the_first_screen_has_its_rows(clock: Manual
         connect.gate.set()
         await settled(pilot)
         await pilot.pause(0.1)
-    assert owner.rows_at_start == 200
+    assert owner.rows_at_start == WINDOW
 
 
 async def test_pending_backend_calls_wait_for_the_backend(clock: ManualClock) -> None:
