@@ -58,7 +58,7 @@ class DataVersion:
         try:
             if self._file is not None:
                 return ("sqlite", self._sqlite_version(self._file))
-            with self.db.engine.connect() as connection:
+            with self.db.connect() as connection:
                 snapshot = connection.execute(text("SELECT pg_current_snapshot()::text"))
                 return ("pg", snapshot.scalar_one())
         except Exception:  # an unreadable token only means "trust no cache"

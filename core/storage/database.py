@@ -105,13 +105,18 @@ class Database:
         return lambda: event.remove(self.engine, "commit", committing)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for queries; nothing it does is committed."""
+    def _available(self) -> Iterator[None]:
+        """The database failing to be reached or used (OperationalError) as BackendUnavailable."""
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                yield session
+            yield
         except OperationalError as exc:
             raise BackendUnavailable(f"database {self.describe()} unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        with self._available(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -120,21 +125,15 @@ class Database:
         For hot reads of plain rows (a runs page): without a Session's bookkeeping around it,
         a read costs some 0.05-0.1 ms less.
         """
-        try:
-            with self.engine.connect() as connection:
-                yield connection
-        except OperationalError as exc:
-            raise BackendUnavailable(f"database {self.describe()} unavailable: {exc.orig}") from exc
+        with self._available(), self.engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A short write transaction, committed on success and rolled back on error."""
-        try:
-            with Session(self._write_engine, expire_on_commit=False) as session:
-                yield session
-                session.commit()
-        except OperationalError as exc:
-            raise BackendUnavailable(f"database {self.describe()} unavailable: {exc.orig}") from exc
+        with self._available(), Session(self._write_engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
 
     def describe(self) -> str:
         """The URL without any password, for messages."""

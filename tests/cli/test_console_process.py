@@ -41,21 +41,38 @@ def _read_until(master: int, seconds: float, done: object) -> None:
 JOBDECK = [sys.executable, "-c", "from console.entry import main; raise SystemExit(main())"]
 
 
-def _console_on_pty(home: Path, *args: str) -> tuple[int, subprocess.Popen[bytes]]:
-    """The console on a new pseudo-terminal of its own (its session leader): the master end
-    and the process."""
-    master, slave = pty.openpty()
-    console = subprocess.Popen(
-        [*JOBDECK, *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**env_for(home), "TERM": "xterm-256color"},
-        cwd=REPO,
-        start_new_session=True,
-    )
-    os.close(slave)
-    return master, console
+class PtyConsole:
+    """The console on a new pseudo-terminal of its own (its session leader); as a context
+    manager it is killed and its terminal closed at the end, whatever happened."""
+
+    def __init__(self, home: Path, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [*JOBDECK, *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**env_for(home), "TERM": "xterm-256color"},
+            cwd=REPO,
+            start_new_session=True,
+        )
+        os.close(slave)
+
+    def hang_up(self) -> None:
+        """Close the terminal (as a dropped SSH session does) and send SIGHUP."""
+        os.close(self.master)
+        self.master = -1
+        self.process.send_signal(signal.SIGHUP)
+
+    def __enter__(self) -> PtyConsole:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.master >= 0:
+            os.close(self.master)
 
 
 @pytest.mark.parametrize(
@@ -68,27 +85,18 @@ def _console_on_pty(home: Path, *args: str) -> tuple[int, subprocess.Popen[bytes
 def test_a_signal_ends_the_console_and_releases_the_database(
     tmp_path: Path, signum: signal.Signals, hang_up: bool, code: int
 ) -> None:
-    master, console = _console_on_pty(tmp_path)
     socket_path = tmp_path / "api.sock"
-    try:
+    with PtyConsole(tmp_path) as console:
         # It owns the database once its socket is bound and its credential published.
-        _read_until(master, 60, lambda: (tmp_path / "owner.token").exists())
+        _read_until(console.master, 60, lambda: (tmp_path / "owner.token").exists())
         assert socket_path.exists()
         if hang_up:
-            os.close(master)
-            master = -1
-        console.send_signal(signum)
-        if master >= 0:
-            _read_until(master, 30, lambda: console.poll() is not None)
+            console.hang_up()
+            console.process.wait(30)
         else:
-            console.wait(30)
-    finally:
-        if console.poll() is None:
-            console.kill()
-        console.wait()
-        if master >= 0:
-            os.close(master)
-    assert console.returncode == code
+            console.process.send_signal(signum)
+            _read_until(console.master, 30, lambda: console.process.poll() is not None)
+    assert console.process.returncode == code
     assert not socket_path.exists()
     assert not (tmp_path / "owner.token").exists()
     db = Database(sqlite_url(tmp_path / "jobdeck.db"))
@@ -109,18 +117,17 @@ def test_a_hang_up_while_a_log_is_followed_ends_the_console(tmp_path: Path) -> N
     """The terminal goes away while the run detail repaints a live log: the console still
     stops its owner (the run is cancelled after its grace) and exits, instead of blocking on
     output for a terminal that is gone."""
-    master, console = _console_on_pty(tmp_path, "-c", "runs")
     seen = bytearray()
+    with PtyConsole(tmp_path, "-c", "runs") as console:
 
-    def shows(text: bytes) -> bool:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            seen.extend(os.read(master, 1 << 16))
-            del seen[: max(0, len(seen) - (1 << 16))]
-        return text in seen
+        def shows(text: bytes) -> bool:
+            ready, _, _ = select.select([console.master], [], [], 0.1)
+            if ready:
+                seen.extend(os.read(console.master, 1 << 16))
+                del seen[: max(0, len(seen) - (1 << 16))]
+            return text in seen
 
-    try:
-        _read_until(master, 60, lambda: (tmp_path / "owner.token").exists())
+        _read_until(console.master, 60, lambda: (tmp_path / "owner.token").exists())
         script = "while true; do echo tick; sleep 0.01; done"
         _cli(
             tmp_path,
@@ -140,21 +147,13 @@ def test_a_hang_up_while_a_log_is_followed_ends_the_console(tmp_path: Path) -> N
         deadline = time.monotonic() + 30
         while not shows(b"ticker") and time.monotonic() < deadline:
             pass
-        os.write(master, b"g")
+        os.write(console.master, b"g")
         time.sleep(0.3)
-        os.write(master, b"o")  # the run detail, following the log
+        os.write(console.master, b"o")  # the run detail, following the log
         while not shows(b"tick\r") and time.monotonic() < deadline + 30:
             pass
         assert b"tick" in seen
-        os.close(master)
-        master = -1
-        console.send_signal(signal.SIGHUP)
-        console.wait(30)
-    finally:
-        if console.poll() is None:
-            console.kill()
-        console.wait()
-        if master >= 0:
-            os.close(master)
-    assert console.returncode == 129
+        console.hang_up()
+        console.process.wait(30)
+    assert console.process.returncode == 129
     assert not (tmp_path / "owner.token").exists()
