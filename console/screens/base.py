@@ -10,12 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from console.messages import BackendChanged
 from console.widgets import SessionInfo, StatusBar
 from console.widgets.command_bar import CommandBar
+from console.widgets.key_bar import KeyBar
 from core.backend.protocol import Backend
 
 #: A burst of changes (a 10k schedule burst, a clear of many runs) reloads a screen at most
@@ -50,9 +50,10 @@ class JobdeckScreen(Screen[None]):
         yield StatusBar(self.session)
         yield from self.compose_body()
         yield CommandBar()
-        # Compact, and without the palette's ^p: at 80 columns the screen's own keys and the
-        # global `:` `?` `q` must fit (`1`-`4` are listed by `?` and in the command line).
-        yield Footer(compact=True, show_command_palette=False)
+        # As a compact Footer without the palette's ^p: at 80 columns the screen's own keys
+        # and the global `:` `?` `q` must fit (`1`-`4` are listed by `?` and in the command
+        # line).
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the status bar and the footer."""

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, Collapsible, Footer, Input, Select, Static
+from textual.widgets import Button, Checkbox, Collapsible, Input, Select, Static
 
 from console.screens.confirm import ConfirmModal
 from console.screens.schedule_fields import (
@@ -40,6 +40,7 @@ from console.screens.schedule_fields import (
 from console.widgets import SessionInfo
 from console.widgets.config_fields import FieldSlot, FormField, control_value
 from console.widgets.fire_preview import FirePreview
+from console.widgets.key_bar import KeyBar
 from core.backend.inputs import ScheduleSpec
 from core.backend.protocol import Backend
 from core.backend.views import SCHEDULE_TYPES, FireTimeView, ScheduleView, TemplateView
@@ -112,7 +113,7 @@ class ScheduleFormModal(ModalScreen[ScheduleView | None]):
                     yield Static(f"Next {PREVIEW_COUNT} fire times", classes="form-section")
                     yield Static("", id="timing-summary", markup=False)
                     yield FirePreview(id="fire-preview")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def _input(self, name: str, placeholder: str = "", **options: Any) -> Input:
         """A one-line input named after the schedule field it edits, holding its start value."""

@@ -16,10 +16,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from console.screens.confirm import ConfirmModal
 from console.widgets.config_fields import ConfigFields, FieldSlot, FormField, control_value
+from console.widgets.key_bar import KeyBar
 from console.widgets.parameter_list import ParameterList
 from core.backend.inputs import TemplatePatch, TemplateSpec
 from core.backend.protocol import Backend
@@ -94,7 +95,7 @@ class TemplateFormModal(ModalScreen[TemplateView | None]):
             with Horizontal(id="form-buttons"):
                 yield Button("Cancel", id="form-cancel", compact=True)
                 yield Button("Save", id="form-save", variant="primary", compact=True)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def _compose_general(self, template: TemplateView | None) -> ComposeResult:
         yield Static("General", classes="form-section")
