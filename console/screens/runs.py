@@ -9,6 +9,7 @@ runs is the expensive query).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -29,7 +30,7 @@ from console.widgets.run_cells import NARROW_DROPS, RUN_COLUMNS, duration_cell, 
 from console.widgets.runs_table import RunSearch, RunsTable
 from core.backend.inputs import RunQuery
 from core.backend.protocol import Backend
-from core.backend.views import RUN_STATUSES, RunPage, RunView
+from core.backend.views import ACTIVE_STATUSES, RUN_STATUSES, RunPage, RunView
 from core.errors import JobdeckError, NotFound, ValidationFailed
 
 #: Runs held in the table at once.
@@ -83,6 +84,10 @@ class RunsScreen(RunControlScreen):
         self._ids: dict[tuple[str, str], int] = {}
         #: recently fetched windows by their start, oldest first (see _remember)
         self._pages: dict[str | None, RunPage] = {}
+        #: the cells drawn for each run shown or kept, with the run they were drawn from,
+        #: and the columns and theme they were drawn for (see _rows_for)
+        self._drawn: dict[str, tuple[RunView, list[Text]]] = {}
+        self._drawn_for: tuple[tuple[str, ...], dict[str, str]] = ((), {})
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="runs-filters", markup=False)
@@ -231,6 +236,9 @@ class RunsScreen(RunControlScreen):
         self._pages[start] = page
         while len(self._pages) > PAGES_KEPT:
             del self._pages[next(iter(self._pages))]
+        kept = {str(run.id) for kept in self._pages.values() for run in kept.items}
+        for key in [key for key in self._drawn if key not in kept and key not in self.runs]:
+            del self._drawn[key]
 
     @work(exclusive=True, group="runs-prefetch")
     async def prefetch(self, start: str) -> None:
@@ -242,6 +250,7 @@ class RunsScreen(RunControlScreen):
             return  # paging there fetches it again and says what went wrong
         if start in self.window_starts or start == self.next_cursor:
             self._remember(start, page)
+            self._rows_for(page.items)  # drawn now, while idle, not when paged to
 
     @work(exclusive=True, group="runs-counts")
     async def load_counts(self, everything: RunQuery) -> None:
@@ -257,11 +266,30 @@ class RunsScreen(RunControlScreen):
         self._show_title()
 
     def _show_runs(self) -> None:
+        self.query_one(RunsTable).apply_rows(self._rows_for(self.runs.values()))
+
+    def _rows_for(self, runs: Iterable[RunView]) -> dict[str, list[Text]]:
+        """The table cells of ``runs``, by run id.
+
+        Cells drawn before from the same run object are reused: a prefetched window is drawn
+        while the table is idle, so paging to it only shows it. A live run's are drawn again
+        (its duration ticks); a kept window is fetched again once shown, which draws its
+        runs afresh.
+        """
         theme = self.app.get_css_variables()
+        if (self._columns, theme) != self._drawn_for:
+            self._drawn.clear()
+            self._drawn_for = (self._columns, theme)
         now, zone = self.session.clock.now(), self.session.zone
-        columns = self._columns
-        rows = {key: run_row(run, theme, now, zone, columns) for key, run in self.runs.items()}
-        self.query_one(RunsTable).apply_rows(rows)
+        rows = {}
+        for run in runs:
+            key = str(run.id)
+            drawn = self._drawn.get(key)
+            if drawn is None or drawn[0] is not run or run.status in ACTIVE_STATUSES:
+                drawn = (run, run_row(run, theme, now, zone, self._columns))
+                self._drawn[key] = drawn
+            rows[key] = drawn[1]
+        return rows
 
     def _show_title(self) -> None:
         table = self.query_one(RunsTable)

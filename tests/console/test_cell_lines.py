@@ -97,3 +97,38 @@ def test_only_one_line_text_takes_the_short_way() -> None:
     assert not simple(Text("a\ttab"))
     assert not simple(Text("centred", justify="center"))
     assert not simple("a str (markup)")
+
+
+class _Twins(App[None]):
+    """A KeyedTable and a plain DataTable with the same columns."""
+
+    def compose(self) -> ComposeResult:
+        for table in (KeyedTable(id="keyed"), DataTable(id="plain")):
+            table.add_columns("a", "b", "c")
+            yield table
+
+
+async def test_new_rows_widen_the_columns_as_datatable_measures_them() -> None:
+    """KeyedTable measures simple one-line rows itself; the widths and the table's size
+    must come out as DataTable's own measuring gives them, whatever the mix of rows."""
+    others = ["a str [b]markup[/b]", Text("two\nlines longer"), Text("a\ttab"), 3.14159, None]
+    app = _Twins()
+    async with app.run_test(size=(120, 30)) as pilot:
+        keyed, plain = app.query_one(KeyedTable), app.query_one("#plain", DataTable)
+        batches: list[list[tuple[object, ...]]] = [
+            [(cell, Text(str(n)), Text("x" * n)) for n, cell in enumerate(CELLS)],
+            [(other, Text("ok"), Text("y")) for other in others],
+            [(Text("日本語日本語日本語 wider still"), Text("z" * 30), Text(""))],
+        ]
+        for number, batch in enumerate(batches):
+            for index, cells in enumerate(batch):
+                for table in (keyed, plain):
+                    table.add_row(*cells, key=f"{number}-{index}")
+            keyed.add_row(Text("labelled"), label="L", key=f"{number}-label")
+            plain.add_row(Text("labelled"), label="L", key=f"{number}-label")
+            await pilot.pause()
+            assert [c.content_width for c in keyed.ordered_columns] == [
+                c.content_width for c in plain.ordered_columns
+            ]
+            assert keyed._label_column.content_width == plain._label_column.content_width
+            assert keyed.virtual_size == plain.virtual_size

@@ -293,6 +293,25 @@ async def test_moving_past_the_window_pages_through_the_database(
         assert table.get_cell(table.highlighted_key, "name").plain == "job-0000"
 
 
+async def test_the_next_window_is_drawn_while_idle_and_shown_from_those_cells(
+    thousand_runs: FakeBackend, clock: ManualClock
+) -> None:
+    app = JobdeckApp(thousand_runs, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        assert screen.next_cursor is not None
+        prefetched = screen._pages[screen.next_cursor]
+        drawn = {str(run.id): screen._drawn[str(run.id)][1] for run in prefetched.items}
+        assert len(drawn) == WINDOW
+        await pilot.press("G", "j")  # past the last row: the prefetched window
+        await loaded(pilot)
+        assert table.keys_in_order == list(drawn)
+        for key in table.keys_in_order:
+            assert all(a is b for a, b in zip(table.get_row(key), drawn[key], strict=True))
+
+
 class GatedBackend(FakeBackend):
     """Lists runs only while its gate is open (a slow database, held still)."""
 
