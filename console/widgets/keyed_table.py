@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
-from textual._types import SegmentLines
 from textual.binding import Binding
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist, RowKey
+from textual.widgets.data_table import RowDoesNotExist
 
-from console.widgets.cell_lines import cell_line, simple
+from console.widgets.line_table import LineTable
 
 #: One row per stable key (a template id, a run id), cells in column order.
 Rows = Mapping[str, Sequence[Text]]
 
 
-class KeyedTable(DataTable[Text]):
+class KeyedTable(LineTable):
     """Row-cursor table whose rows follow snapshots without losing the cursor or scroll."""
 
     BINDINGS = [
@@ -30,84 +26,6 @@ class KeyedTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> SegmentLines:
-        """A body cell of a one-line row is drawn by cell_lines (the same segments, several
-        times faster); headers, labels, fixed cells and anything else as DataTable draws them.
-        Kept in DataTable's own cell cache, under its own key."""
-        if row_index < self.fixed_rows or column_index < self.fixed_columns:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        row = self.rows.get(row_key) if row_key is not None else None
-        narrow = width <= 2 * self.cell_padding  # no room for text: Rich drops the padding too
-        if row_key is None or column_key is None or row is None or row.height != 1 or narrow:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cell = self._data[row_key].get(column_key)
-        if cell is None or not simple(cell):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        lines = self._cell_render_cache.get(key)
-        if lines is None:
-            component, post = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
-            meta = Style.from_meta({"row": row_index, "column": column_index})
-            pre = base_style + meta + component
-            lines = [cell_line(self.app.console, cell, width, self.cell_padding, pre, post)]
-            self._cell_render_cache[key] = lines
-        return lines
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        """Widen the columns for new rows, then size the table as DataTable does.
-
-        DataTable measures every cell of every new row through Rich (``measure`` builds the
-        console's options for each one): ~15 us a cell, 12 ms for a window of 100 runs. A
-        one-line row of simple cells is measured here from the cells' text, which is what
-        Rich's measure of such a cell comes to; other rows are measured by DataTable.
-        """
-        columns = self.ordered_columns
-        measured_by_table = []
-        for row_key in new_rows:
-            row = self.rows.get(row_key)
-            cells = self._data.get(row_key)
-            if row is None or cells is None:
-                continue  # removed before the table was idle
-            values = [cells.get(column.key) for column in columns]
-            if row.height != 1 or row.label is not None or not all(map(_measurable, values)):
-                measured_by_table.append(row_key)
-                continue
-            for column, cell in zip(columns, values, strict=True):
-                if cell is not None:
-                    width = max(map(cell_len, cell.plain.splitlines()), default=0)
-                    if width > column.content_width:
-                        column.content_width = width
-        super()._update_dimensions(measured_by_table)
 
     @property
     def highlighted_key(self) -> str | None:
@@ -161,8 +79,3 @@ class KeyedTable(DataTable[Text]):
         first_column = next(iter(self.columns))
         rank = {id(self.get_cell(key, first_column)): index for index, key in enumerate(wanted)}
         self.sort(first_column, key=lambda cell: rank[id(cell)])
-
-
-def _measurable(cell: object) -> bool:
-    """Whether the width of ``cell`` can be told from its text (see _update_dimensions)."""
-    return cell is None or simple(cell)

@@ -6,6 +6,7 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from console.app import JobdeckApp
@@ -132,3 +133,82 @@ async def test_new_rows_widen_the_columns_as_datatable_measures_them() -> None:
             ]
             assert keyed._label_column.content_width == plain._label_column.content_width
             assert keyed.virtual_size == plain.virtual_size
+
+
+def _rows_both_ways(
+    table: KeyedTable, cursor: Coordinate, hover: Coordinate
+) -> list[tuple[object, object]]:
+    """Each row on screen as LineTable draws it and as DataTable itself would (every cache
+    cleared before each), header included."""
+    base = table.rich_style
+    pairs = []
+    keys = [table._header_row_key, *(row.key for row in table.ordered_rows[:30])]
+    for key in keys:
+        table._clear_caches()
+        ours = table._render_line_in_row(key, 0, base, cursor, hover)
+        table._clear_caches()
+        theirs = DataTable._render_line_in_row(table, key, 0, base, cursor, hover)
+        pairs.append((ours, theirs))
+    table._clear_caches()
+    return pairs
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord"])
+async def test_runs_rows_are_drawn_as_datatable_draws_them(
+    backend: FakeBackend, clock: ManualClock, theme: str
+) -> None:
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(KeyedTable)
+        for cursor, hover in [
+            (Coordinate(0, 0), Coordinate(-1, -1)),
+            (Coordinate(3, 0), Coordinate(5, 2)),
+            (Coordinate(4, 1), Coordinate(4, 1)),
+        ]:
+            for show_cursor in (True, False):
+                table.show_cursor = show_cursor
+                table._set_hover_cursor(True)
+                for ours, theirs in _rows_both_ways(table, cursor, hover):
+                    assert ours == theirs, (cursor, hover, show_cursor)
+
+
+async def test_crafted_rows_are_drawn_as_datatable_draws_them() -> None:
+    app = _Cells()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        for index, cell in enumerate(CELLS):
+            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
+        table.add_row("markup [b]str[/b]", None, Text("two\nlines"), key="general")
+        await pilot.pause()
+        for cursor in (Coordinate(0, 0), Coordinate(len(CELLS), 0)):
+            for ours, theirs in _rows_both_ways(table, cursor, Coordinate(2, 0)):
+                assert ours == theirs, cursor
+        # wider than the widget: no room left to extend the row into
+        table.add_row(Text("w" * 60), Text("wide"), Text("row"), key="wide")
+        await pilot.pause()
+        for ours, theirs in _rows_both_ways(table, Coordinate(0, 0), Coordinate(-1, -1)):
+            assert ours == theirs
+
+
+async def test_rows_drawn_before_a_theme_change_are_drawn_again(
+    backend: FakeBackend, clock: ManualClock
+) -> None:
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(KeyedTable)
+        key = table.ordered_rows[0].key
+        cursor, away = Coordinate(0, 0), Coordinate(-1, -1)
+        before = table._render_line_in_row(key, 0, table.rich_style, cursor, away)
+        app.theme = "nord" if app.theme != "nord" else "textual-light"
+        await pilot.pause()
+        ours = table._render_line_in_row(key, 0, table.rich_style, cursor, away)
+        table._clear_caches()
+        theirs = DataTable._render_line_in_row(table, key, 0, table.rich_style, cursor, away)
+        assert ours == theirs != before
