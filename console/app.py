@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 from console.entry import settle_heap, startup_done
+from console.heap import QuietCollector
 from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
@@ -106,6 +107,8 @@ class JobdeckApp(App[int]):
         self.startup_error: BaseException | None = None
         self._cursor: int | None = None
         self._watcher: asyncio.Task[None] | None = None
+        #: full garbage collections at quiet moments (a started console only, not tests)
+        self.heap: QuietCollector | None = None
         for name in SCREENS:
             self.add_mode(name, self._screen_factory(name))
 
@@ -161,7 +164,14 @@ class JobdeckApp(App[int]):
                 self._watch_changes(self.poll_seconds), name="jobdeck-changes"
             )
 
+    async def on_event(self, event: events.Event) -> None:
+        if self.heap is not None and isinstance(event, events.Key | events.MouseDown):
+            self.heap.input_seen()
+        await super().on_event(event)
+
     async def on_unmount(self) -> None:
+        if self.heap is not None:
+            self.heap.stop()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.cancel()
@@ -184,6 +194,9 @@ class JobdeckApp(App[int]):
             # full collection over everything start-up built.
             settle_heap()
             startup_done()
+            self.heap = QuietCollector()
+            self.heap.start()
+            self.set_interval(1.0, self.heap.tick, name="quiet-collector")
         if self.owner is not None:
             await self.owner.start(self.session)
 

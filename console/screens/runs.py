@@ -46,6 +46,8 @@ COUNT_ORDER = ("running", "pending", "failed", "timed_out", "lost", "cancelled",
 PAGES_KEPT = 3
 #: Typing in the `/` filter waits this long for a pause before asking the backend.
 SEARCH_DEBOUNCE = 0.3
+#: A kept window paged to is fetched again this long after it is shown (a few frames).
+REFETCH_AFTER_PAGING = 0.05
 
 
 class RunsScreen(RunControlScreen):
@@ -81,6 +83,7 @@ class RunsScreen(RunControlScreen):
         self._columns: tuple[str, ...] = ()
         self._cursor_to: str | None = None
         self._search_timer: Timer | None = None
+        self._refetch_timer: Timer | None = None
         self._ids: dict[tuple[str, str], int] = {}
         #: recently fetched windows by their start, oldest first (see _remember)
         self._pages: dict[str | None, RunPage] = {}
@@ -354,10 +357,14 @@ class RunsScreen(RunControlScreen):
         if kept is None:
             self.load_window()
             return
-        # Shown at once, and drawn before it is fetched again to bring it up to date (a diff:
-        # the cursor stays), so the key is answered by one frame, not by a frame and a fetch.
+        # Shown at once, and fetched again to bring it up to date (a diff: the cursor stays)
+        # only once that frame is out: the key is answered by one frame, not by a frame and
+        # a fetch. (After a refresh is not late enough: the screen may be idle before the
+        # table has even asked to be drawn.)
         self._show_page(kept)
-        self.call_after_refresh(self.load_window)
+        if self._refetch_timer is not None:
+            self._refetch_timer.stop()
+        self._refetch_timer = self.set_timer(REFETCH_AFTER_PAGING, self.load_window)
 
     def _restart(self) -> None:
         self._pages.clear()
