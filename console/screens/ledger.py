@@ -124,7 +124,7 @@ class LedgerScreen(JobdeckScreen):
             counts[record.outcome] += 1
         summary = " · ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
         title = f"Ledger · {self.schedule.job_identifier} ({summary or 'no occurrences yet'})"
-        table.border_title = title
+        table.set_titles(title)
 
     @property
     def highlighted(self) -> OccurrenceView | None:

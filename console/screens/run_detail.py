@@ -139,7 +139,7 @@ class RunDetailScreen(RunControlScreen):
         self.query_one("#run-result", Static).update(result)
         table = self.query_one("#attempts-table", KeyedTable)
         table.apply_rows({str(a.attempt): self._attempt_cells(a, theme) for a in self.attempts})
-        table.border_title = f"Attempts ({len(self.attempts)} of at most {run.max_attempts})"
+        table.set_titles(f"Attempts ({len(self.attempts)} of at most {run.max_attempts})")
 
     def _tick(self) -> None:
         # A running run's elapsed time grows every second.

@@ -302,10 +302,10 @@ class RunsScreen(RunControlScreen):
         if total is not None:
             # Counts are refreshed every COUNTS_SECONDS; runs added since are shown already.
             total = max(total, first + table.row_count + (1 if self.next_cursor else 0))
-        table.border_title = f"Runs {shown}" + ("" if total is None else f" of {total:,}")
+        title = f"Runs {shown}" + ("" if total is None else f" of {total:,}")
         if self.next_cursor:
-            table.border_title += " ↓ more"
-        table.border_subtitle = self._counts_text()
+            title += " ↓ more"
+        table.set_titles(title, self._counts_text())
 
     def _matching_count(self) -> int | None:
         if self.counts is None:

@@ -157,7 +157,7 @@ class SchedulesScreen(JobdeckScreen):
         total = len(self.schedules)
         count = f"{len(shown)}/{total}" if self.filter_text else str(total)
         title = f"Schedules ({count})"
-        table.border_title = f"{title} /{self.filter_text}" if self.filter_text else title
+        table.set_titles(f"{title} /{self.filter_text}" if self.filter_text else title)
         self.show_detail()
 
     @on(DataTable.RowHighlighted)

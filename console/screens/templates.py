@@ -160,13 +160,13 @@ class TemplatesScreen(JobdeckScreen):
             table.move_cursor(row=table.get_row_index(self._select_after_load))
             self._select_after_load = None
         count = f"{len(shown)}/{len(self.templates)}" if self.filter_words else len(shown)
-        table.border_title = f"Templates ({count})"
         if self.filter_words:
-            table.border_subtitle = Content(f"/{' '.join(self.filter_words)}")
+            subtitle: str | Content = Content(f"/{' '.join(self.filter_words)}")
         elif not self.templates and self.session.writable:
-            table.border_subtitle = "no templates yet: n creates one"
+            subtitle = "no templates yet: n creates one"
         else:
-            table.border_subtitle = ""
+            subtitle = ""
+        table.set_titles(f"Templates ({count})", subtitle)
         self.refresh_bindings()
 
     @property

@@ -236,7 +236,7 @@ class WorkersScreen(JobdeckScreen):
                 for name, worker in self.workers_by_name.items()
             }
         )
-        table.border_title = f"Workers ({len(self.workers_by_name)})"
+        table.set_titles(f"Workers ({len(self.workers_by_name)})")
         self._show_active_runs(now)
 
     def _show_queues_column(self, table: KeyedTable, wanted: bool) -> None:
@@ -255,9 +255,7 @@ class WorkersScreen(JobdeckScreen):
         table.apply_rows(
             {str(run.run_id): active_run_cells(run, now, self.session.zone) for run in runs}
         )
-        table.border_title = (
-            f"Active runs on {worker.name} ({len(runs)})" if worker else "Active runs"
-        )
+        table.set_titles(f"Active runs on {worker.name} ({len(runs)})" if worker else "Active runs")
 
     @property
     def highlighted_worker(self) -> WorkerView | None:

@@ -11,19 +11,22 @@ by cell and line by line); anything else is left to DataTable.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from itertools import chain
+from typing import Any, Self
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._segment_tools import line_crop
 from textual._types import SegmentLines
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.widgets.cell_lines import cell_line, simple
 
@@ -37,19 +40,124 @@ class LineTable(DataTable[Text]):
     _pass_row_styles: dict[int, Style] | None = None
 
     def __init__(self, **options: Any) -> None:
+        # Made first: DataTable clears its caches while it initialises.
         #: rows drawn by _render_line_in_row, by whether the cursor and hover are on them
-        #: (made first: DataTable clears its caches while it initialises)
         self._rows_drawn: LRUCache[tuple[object, ...], tuple[SegmentLines, SegmentLines]]
         self._rows_drawn = LRUCache(1000)
+        #: lines drawn by _render_line, likewise
+        self._lines_drawn: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
+        #: how many times each row's cells were changed in place (see update_cell)
+        self._row_versions: dict[RowKey, int] = {}
+        #: the border title and subtitle last set by set_titles
+        self._titles: tuple[str | None, str | Content | None] = (None, None)
         super().__init__(**options)
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._rows_drawn.clear()
+        self._lines_drawn.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._rows_drawn.clear()  # where DataTable drops its drawn rows (a theme change)
+        # where DataTable drops its drawn rows (a theme change)
+        self._rows_drawn.clear()
+        self._lines_drawn.clear()
+
+    def set_titles(self, title: str, subtitle: str | Content | None = None) -> None:
+        """Set the border's title and, when given, its subtitle. Setting either draws the
+        whole table again (Textual does not compare), and live reloads set them each time:
+        an unchanged one is left alone."""
+        if title != self._titles[0]:
+            self.border_title = title
+        if subtitle is not None and subtitle != self._titles[1]:
+            self.border_subtitle = subtitle
+        self._titles = (title, self._titles[1] if subtitle is None else subtitle)
+
+    def clear(self, columns: bool = False) -> Self:
+        self._row_versions.clear()
+        return super().clear(columns)
+
+    def _drawn_here(self, row_key: RowKey) -> bool:
+        """Whether the row is drawn by _render_line_in_row below (not by DataTable)."""
+        row = self.rows.get(row_key)
+        return (
+            row is not None
+            and row.height == 1
+            and self.cursor_type == "row"
+            and not self.fixed_columns
+            and not self.fixed_rows
+            and not self._should_render_row_labels
+        )
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """Change a cell. A one-line cell that keeps its width (a duration ticking) redraws
+        itself only; anything else as DataTable does it, which draws every row again."""
+        row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
+        column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        cells = self._data.get(row_key)
+        old = cells.get(column_key) if cells is not None else None
+        row_index = self._row_locations.get(row_key)
+        if (
+            cells is None
+            or row_index is None
+            or column_key not in self._column_locations
+            or old is None
+            or not simple(old)
+            or not simple(value)
+            or old.cell_len != value.cell_len
+            or not self._drawn_here(row_key)
+        ):
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
+        cells[column_key] = value
+        self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
+        # Only the cell goes to the terminal (over SSH, a few bytes rather than a line).
+        self.refresh_coordinate(Coordinate(row_index, self._column_locations.get(column_key)))
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """A line of the table, kept (as its row is) by whether the cursor and hover are on
+        its row and by the row's in-place changes; as DataTable draws it otherwise."""
+        if self.cursor_type != "row" or self.fixed_columns or self.fixed_rows:
+            return super()._render_line(y, x1, x2, base_style)
+        width = self.size.width
+        try:
+            row_key, line_no = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base_style)
+        row_index = self._row_locations.get(row_key)
+        if row_index is None:
+            row_index = -1  # the header
+        cursor, hover = self.cursor_coordinate, self.hover_coordinate
+        key = (
+            y,
+            x1,
+            x2,
+            width,
+            cursor.row == row_index,
+            hover.row == row_index,
+            base_style,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+            self._row_versions.get(row_key, 0),
+        )
+        strip = self._lines_drawn.get(key)
+        if strip is None:
+            fixed, scrollable = self._render_line_in_row(
+                row_key, line_no, base_style, cursor_location=cursor, hover_location=hover
+            )
+            segments = list(chain.from_iterable(fixed))  # a label (no fixed columns here)
+            segments += line_crop(list(chain.from_iterable(scrollable)), x1, x2, width)
+            strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
+            self._lines_drawn[key] = strip
+        return strip
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pass_style = None
@@ -115,6 +223,7 @@ class LineTable(DataTable[Text]):
             show_hover,
             self._update_count,
             self._pseudo_class_state,
+            self._row_versions.get(row_key, 0),
         )
         drawn = self._rows_drawn.get(key)
         if drawn is not None:

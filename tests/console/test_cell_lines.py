@@ -212,3 +212,61 @@ async def test_rows_drawn_before_a_theme_change_are_drawn_again(
         table._clear_caches()
         theirs = DataTable._render_line_in_row(table, key, 0, table.rich_style, cursor, away)
         assert ours == theirs != before
+
+
+def _lines_both_ways(table: KeyedTable) -> list[tuple[object, object]]:
+    """Each line on screen (header included) as LineTable draws it and as DataTable would."""
+    base, width = table.rich_style, table.size.width
+    pairs = []
+    for y in range(min(table.virtual_size.height, 30)):
+        table._clear_caches()
+        ours = table._render_line(y, 0, width, base)
+        table._clear_caches()
+        theirs = DataTable._render_line(table, y, 0, width, base)
+        pairs.append((ours, theirs))
+    table._clear_caches()
+    return pairs
+
+
+async def test_lines_are_drawn_as_datatable_draws_them() -> None:
+    app = _Cells()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        for index, cell in enumerate(CELLS):
+            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
+        table.add_row("markup [b]str[/b]", None, Text("two\nlines"), key="general")
+        await pilot.pause()
+        for cursor in (Coordinate(0, 0), Coordinate(3, 0)):
+            table.cursor_coordinate = cursor
+            table.hover_coordinate = Coordinate(2, 1)
+            for ours, theirs in _lines_both_ways(table):
+                assert ours == theirs, cursor
+        table.add_row(Text("labelled"), label="L", key="labelled")  # labels: DataTable's rows
+        await pilot.pause()
+        for ours, theirs in _lines_both_ways(table):
+            assert ours == theirs
+
+
+async def test_a_cell_that_keeps_its_width_redraws_its_row_only() -> None:
+    app = _Cells()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        for index in range(10):
+            table.add_row(Text(f"row {index}"), Text("1m02s"), Text("x"), key=str(index))
+        await pilot.pause()
+        base, width = table.rich_style, table.size.width
+        before = [table._render_line(y, 0, width, base) for y in range(11)]
+        count = table._update_count
+        took = table.ordered_columns[1].key
+        table.update_cell("4", took, Text("1m03s"), update_width=True)
+        assert table._update_count == count  # nothing else is drawn again...
+        after = [table._render_line(y, 0, width, base) for y in range(11)]
+        changed = [y for y in range(11) if after[y] is not before[y]]
+        assert changed == [5]  # ...but row 4 (line 5: the header is line 0)
+        assert "1m03s" in after[5].text
+        table._clear_caches()
+        assert after[5] == DataTable._render_line(table, 5, 0, width, base)
+        table.update_cell("4", took, Text("10m03s"), update_width=True)  # wider: DataTable's way
+        assert table._update_count == count + 1
+        await pilot.pause()
+        assert table.ordered_columns[1].content_width == len("10m03s")

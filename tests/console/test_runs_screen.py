@@ -563,3 +563,38 @@ async def test_hidden_under_a_run_detail_the_table_waits_and_catches_up_on_retur
         await pilot.press("escape")
         await loaded(pilot)
         assert table.keys_in_order[0] == str(added.id)
+
+
+async def test_a_reload_and_a_tick_that_change_little_redraw_little(
+    backend: FakeBackend, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a slow link every full redraw of the table is a screenful of bytes: a live
+    reload that changes nothing redraws nothing, and a ticking duration only its cell."""
+    started = DEFAULT_START - timedelta(seconds=15)
+    for _ in range(3):
+        backend.add_run(job_name="nap", status="running", queued_at=started, started_at=started)
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        whole: list[str] = []
+        regions: list[object] = []
+        refresh = table.refresh
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            (regions.extend(args) if args else whole.append("table"))
+            return refresh(*args, **kwargs)
+
+        monkeypatch.setattr(table, "refresh", counted)
+        screen.reload()
+        await loaded(pilot)
+        assert whole == []
+        clock.advance(timedelta(seconds=1))
+        screen._tick()  # 15s -> 16s: the same width
+        await pilot.pause()
+        assert whole == []
+        running = [run for run in screen.runs.values() if run.status == "running"]
+        assert len(running) >= 3
+        assert len(regions) == len(running)  # their duration cells
+        assert all(getattr(region, "height", None) == 1 for region in regions)
