@@ -38,6 +38,8 @@ class LineTable(DataTable[Text]):
     #: DOM when asked for; DataTable asks for them once or twice per line)
     _pass_style: Style | None = None
     _pass_row_styles: dict[int, Style] | None = None
+    #: the width of each column (the label column first) when the table was last drawn
+    _drawn_widths: tuple[int, ...] = ()
 
     def __init__(self, **options: Any) -> None:
         # Made first: DataTable clears its caches while it initialises.
@@ -160,6 +162,17 @@ class LineTable(DataTable[Text]):
         return strip
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        # Drawn rows and lines are kept by the table's update count, which widening a column
+        # (on idle, after rows were added or cells changed) does not move: DataTable counts
+        # on the Resize that usually follows, which can come after a frame drawn with the new
+        # rows and the old widths. Here any change of widths makes every kept row stale.
+        widths = (
+            self._row_label_column_width,
+            *(column.get_render_width(self) for column in self.ordered_columns),
+        )
+        if widths != self._drawn_widths:
+            self._drawn_widths = widths
+            self._update_count += 1
         self._pass_style = None
         self._pass_row_styles = {}
         try:

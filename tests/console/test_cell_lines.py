@@ -7,6 +7,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from console.app import JobdeckApp
@@ -270,3 +271,30 @@ async def test_a_cell_that_keeps_its_width_redraws_its_row_only() -> None:
         assert table._update_count == count + 1
         await pilot.pause()
         assert table.ordered_columns[1].content_width == len("10m03s")
+
+
+class _Tall(App[None]):
+    CSS = "KeyedTable { height: 10; }"
+
+    def compose(self) -> ComposeResult:
+        table = KeyedTable()
+        table.add_columns("a", "b", "c")
+        yield table
+
+
+async def test_a_frame_drawn_before_the_columns_widen_is_not_kept() -> None:
+    """A row is drawn as soon as it is added; the columns widen for it later (when the table
+    is idle). The next frame must draw it at the new widths, Resize or not."""
+    app = _Tall()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.add_row(Text("first"), Text("x"), Text("y"), key="first")
+        await pilot.pause()
+        region = Region(0, 0, table.size.width, 3)
+        name = "a much longer name"
+        table.add_row(Text(name), Text("x"), Text("y"), key="new")
+        DataTable._update_dimensions(table, [])  # room for the row, the columns not widened
+        assert name not in table.render_lines(region)[2].text  # drawn at the old widths
+        table._update_dimensions(list(table._new_rows))  # widened, as on idle; no Resize
+        assert name in table.render_lines(region)[2].text
+        assert table.render_lines(region)[0].text.startswith(f" a {' ' * len(name)}b  c ")
