@@ -198,6 +198,21 @@ class LineTable(DataTable[Text]):
             styles[parity] = super()._get_row_style(row_index, base_style)
         return styles[parity]
 
+    def _body_styles(self, cursor: bool, hover: bool) -> tuple[Style, Style]:
+        """The cursor's and hover's styles for a body cell: under the cell's own, and over
+        them (when the cursor's colours take priority)."""
+        return self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+
     def _render_line_in_row(
         self,
         row_key: RowKey,
@@ -242,17 +257,7 @@ class LineTable(DataTable[Text]):
         if drawn is not None:
             return drawn
         row_style = self._get_row_style(row_index, base_style)
-        component, post = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            show_cursor,
-            show_hover,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
+        component, post = self._body_styles(cursor, hover)
         console, padding = self.app.console, self.cell_padding
         values = self._data[row_key]
         cells: list[list[Segment]] = []
@@ -314,17 +319,7 @@ class LineTable(DataTable[Text]):
         )
         lines = self._cell_render_cache.get(key)
         if lines is None:
-            component, post = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
+            component, post = self._body_styles(cursor, hover)
             meta = Style.from_meta({"row": row_index, "column": column_index})
             pre = base_style + meta + component
             lines = [cell_line(self.app.console, cell, width, self.cell_padding, pre, post)]

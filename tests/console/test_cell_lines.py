@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from rich.style import Style
 from rich.text import Text
@@ -17,6 +20,20 @@ from core.backend.fake import FakeBackend
 from core.clock import ManualClock
 
 STATES = [(False, False), (True, False), (False, True), (True, True)]
+
+
+@asynccontextmanager
+async def runs_table(
+    backend: FakeBackend, clock: ManualClock, theme: str
+) -> AsyncIterator[KeyedTable]:
+    """The runs screen's table at 160x48 in ``theme``, loaded."""
+    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        yield app.screen.query_one(KeyedTable)
 
 
 def _both_ways(table: KeyedTable, row: int, column: int, cursor: bool, hover: bool) -> tuple:
@@ -35,13 +52,7 @@ def _both_ways(table: KeyedTable, row: int, column: int, cursor: bool, hover: bo
 async def test_runs_cells_are_drawn_as_datatable_draws_them(
     backend: FakeBackend, clock: ManualClock, theme: str
 ) -> None:
-    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
-    async with app.run_test(size=(160, 48)) as pilot:
-        app.theme = theme
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        table = app.screen.query_one(KeyedTable)
+    async with runs_table(backend, clock, theme) as table:
         assert table.row_count > 20
         for row in range(20):
             for column in range(len(table.columns)):
@@ -158,13 +169,7 @@ def _rows_both_ways(
 async def test_runs_rows_are_drawn_as_datatable_draws_them(
     backend: FakeBackend, clock: ManualClock, theme: str
 ) -> None:
-    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
-    async with app.run_test(size=(160, 48)) as pilot:
-        app.theme = theme
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        table = app.screen.query_one(KeyedTable)
+    async with runs_table(backend, clock, theme) as table:
         for cursor, hover in [
             (Coordinate(0, 0), Coordinate(-1, -1)),
             (Coordinate(3, 0), Coordinate(5, 2)),

@@ -6,6 +6,9 @@ tests hold what it shows, when it draws again, and its clicks.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from rich.text import Text
 from textual.pilot import Pilot
 
@@ -24,6 +27,17 @@ async def settle(pilot: Pilot[int]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@asynccontextmanager
+async def key_bar_on(
+    backend: FakeBackend, clock: ManualClock, screen: str
+) -> AsyncIterator[tuple[JobdeckApp, Pilot[int], KeyBar]]:
+    """The app on ``screen``, loaded, with its key bar."""
+    app = JobdeckApp(backend, clock, start_screen=screen, poll_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        yield app, pilot, app.screen.query_one(KeyBar)
 
 
 def expected_items(app: JobdeckApp) -> list[tuple[str, bool]]:
@@ -56,15 +70,12 @@ def drawn_items(bar: KeyBar) -> list[tuple[str, bool]]:
 async def test_the_bar_lists_the_screens_keys_and_dims_what_cannot_be_done(
     backend: FakeBackend, clock: ManualClock
 ) -> None:
-    app = JobdeckApp(backend, clock, start_screen="runs", poll_seconds=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with key_bar_on(backend, clock, "runs") as (app, pilot, bar):
         table = app.screen.query_one(RunsTable)
         page = await backend.list_runs(RunQuery(limit=100))
         running = next(run for run in page.items if run.status == "running")
         table.move_cursor(row=table.get_row_index(str(running.id)))
         await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
         assert drawn_items(bar) == expected_items(app)
         assert ("R Retry", False) in drawn_items(bar)  # a running run cannot be retried
         assert ("c Cancel run", True) in drawn_items(bar)
@@ -73,10 +84,7 @@ async def test_the_bar_lists_the_screens_keys_and_dims_what_cannot_be_done(
 async def test_the_bar_draws_again_only_when_the_keys_change(
     backend: FakeBackend, clock: ManualClock
 ) -> None:
-    app = JobdeckApp(backend, clock, start_screen="templates", poll_seconds=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
+    async with key_bar_on(backend, clock, "templates") as (app, pilot, bar):
         first = bar.render()
         app.screen.refresh_bindings()  # the same keys: nothing to draw
         await pilot.pause()
@@ -94,10 +102,7 @@ async def test_the_bar_draws_again_only_when_the_keys_change(
 async def test_a_theme_change_draws_the_keys_in_the_new_colours(
     backend: FakeBackend, clock: ManualClock
 ) -> None:
-    app = JobdeckApp(backend, clock, start_screen="templates", poll_seconds=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
+    async with key_bar_on(backend, clock, "templates") as (app, pilot, bar):
         before = bar.get_component_rich_style("key-bar--key")
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
@@ -109,10 +114,7 @@ async def test_a_theme_change_draws_the_keys_in_the_new_colours(
 
 
 async def test_a_click_on_a_key_presses_it(backend: FakeBackend, clock: ManualClock) -> None:
-    app = JobdeckApp(backend, clock, start_screen="templates", poll_seconds=None)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        bar = app.screen.query_one(KeyBar)
+    async with key_bar_on(backend, clock, "templates") as (app, pilot, bar):
         start, _end, _key, _enabled = next(
             item for item in bar._items if item[2] == "question_mark"
         )
