@@ -115,6 +115,7 @@ class LineTable(DataTable[Text]):
             or not simple(value)
             or old.cell_len != value.cell_len
             or not self._drawn_here(row_key)
+            or self.columns[column_key].get_render_width(self) <= 2 * self.cell_padding
         ):
             super().update_cell(row_key, column_key, value, update_width=update_width)
             return
@@ -316,6 +317,7 @@ class LineTable(DataTable[Text]):
             self._show_hover_cursor,
             self._update_count,
             self._pseudo_class_state,
+            self._row_versions.get(row_key, 0),
         )
         lines = self._cell_render_cache.get(key)
         if lines is None:
