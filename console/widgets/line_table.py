@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain
-from typing import Any, Self
+from typing import Any, Self, TypeGuard
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -103,26 +103,27 @@ class LineTable(DataTable[Text]):
         itself only; anything else as DataTable does it, which draws every row again."""
         row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
         column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        cells = self._data.get(row_key)
-        old = cells.get(column_key) if cells is not None else None
         row_index = self._row_locations.get(row_key)
-        if (
-            cells is None
-            or row_index is None
-            or column_key not in self._column_locations
-            or old is None
-            or not simple(old)
-            or not simple(value)
-            or old.cell_len != value.cell_len
-            or not self._drawn_here(row_key)
-            or self.columns[column_key].get_render_width(self) <= 2 * self.cell_padding
-        ):
+        if row_index is None or not self._in_place(row_key, column_key, value):
             super().update_cell(row_key, column_key, value, update_width=update_width)
             return
-        cells[column_key] = value
+        self._data[row_key][column_key] = value
         self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
         # Only the cell goes to the terminal (over SSH, a few bytes rather than a line).
         self.refresh_coordinate(Coordinate(row_index, self._column_locations.get(column_key)))
+
+    def _in_place(self, row_key: RowKey, column_key: ColumnKey, value: Text) -> bool:
+        """Whether ``value`` can replace its cell without changing anything else: a row drawn
+        here, both old and new cells drawn here, and the same width."""
+        column = self.columns.get(column_key)
+        if column is None or row_key not in self._data or not self._drawn_here(row_key):
+            return False
+        old, width = self._data[row_key].get(column_key), column.get_render_width(self)
+        return (
+            self._drawable(old, width)
+            and self._drawable(value, width)
+            and old.cell_len == value.cell_len
+        )
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """A line of the table, kept (as its row is) by whether the cursor and hover are on
@@ -199,6 +200,26 @@ class LineTable(DataTable[Text]):
             styles[parity] = super()._get_row_style(row_index, base_style)
         return styles[parity]
 
+    def _drawable(self, cell: object, width: int) -> TypeGuard[Text]:
+        """Whether ``cell`` is drawn here (cell_lines) in a column ``width`` cells wide: one
+        line of text, with room for it (in a narrower column Rich drops the padding too)."""
+        return simple(cell) and width > 2 * self.cell_padding
+
+    def _draw_cell(
+        self,
+        cell: Text,
+        where: tuple[int, int],
+        row_style: Style,
+        width: int,
+        component: Style,
+        post: Style,
+    ) -> list[Segment]:
+        """The segments of a body cell at ``where`` (row, column), as DataTable draws it."""
+        row_index, column_index = where
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        pre = row_style + meta + component
+        return cell_line(self.app.console, cell, width, self.cell_padding, pre, post)
+
     def _body_styles(self, cursor: bool, hover: bool) -> tuple[Style, Style]:
         """The cursor's and hover's styles for a body cell: under the cell's own, and over
         them (when the cursor's colours take priority)."""
@@ -226,16 +247,7 @@ class LineTable(DataTable[Text]):
         cursor and the hover are on it (DataTable keys it by where they are, so every move
         drew every row again); anything else as DataTable draws it."""
         row_index = self._row_locations.get(row_key)
-        row = self.rows.get(row_key)
-        if (
-            row_index is None
-            or row is None
-            or row.height != 1
-            or self.cursor_type != "row"
-            or self.fixed_columns
-            or row_index < self.fixed_rows
-            or self._should_render_row_labels
-        ):
+        if row_index is None or not self._drawn_here(row_key):
             return super()._render_line_in_row(
                 row_key, line_no, base_style, cursor_location, hover_location
             )
@@ -259,7 +271,6 @@ class LineTable(DataTable[Text]):
             return drawn
         row_style = self._get_row_style(row_index, base_style)
         component, post = self._body_styles(cursor, hover)
-        console, padding = self.app.console, self.cell_padding
         values = self._data[row_key]
         cells: list[list[Segment]] = []
         table_width = 0
@@ -267,10 +278,9 @@ class LineTable(DataTable[Text]):
             width = column.get_render_width(self)
             table_width += width
             cell = values.get(column.key)
-            if cell is not None and simple(cell) and width > 2 * padding:
-                meta = Style.from_meta({"row": row_index, "column": column_index})
-                pre = row_style + meta + component
-                cells.append(cell_line(console, cell, width, padding, pre, post))
+            if self._drawable(cell, width):
+                where = (row_index, column_index)
+                cells.append(self._draw_cell(cell, where, row_style, width, component, post))
             else:
                 lines = self._render_cell(row_index, column_index, row_style, width, cursor, hover)
                 cells.append(lines[line_no])
@@ -302,11 +312,10 @@ class LineTable(DataTable[Text]):
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         row = self.rows.get(row_key) if row_key is not None else None
-        narrow = width <= 2 * self.cell_padding  # no room for text: Rich drops the padding too
-        if row_key is None or column_key is None or row is None or row.height != 1 or narrow:
+        if row_key is None or column_key is None or row is None or row.height != 1:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cell = self._data[row_key].get(column_key)
-        if cell is None or not simple(cell):
+        if not self._drawable(cell, width):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         key = (
             row_key,
@@ -322,9 +331,8 @@ class LineTable(DataTable[Text]):
         lines = self._cell_render_cache.get(key)
         if lines is None:
             component, post = self._body_styles(cursor, hover)
-            meta = Style.from_meta({"row": row_index, "column": column_index})
-            pre = base_style + meta + component
-            lines = [cell_line(self.app.console, cell, width, self.cell_padding, pre, post)]
+            where = (row_index, column_index)
+            lines = [self._draw_cell(cell, where, base_style, width, component, post)]
             self._cell_render_cache[key] = lines
         return lines
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import pytest
 from rich.style import Style
@@ -20,6 +21,7 @@ from core.backend.fake import FakeBackend
 from core.clock import ManualClock
 
 STATES = [(False, False), (True, False), (False, True), (True, True)]
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -36,15 +38,30 @@ async def runs_table(
         yield app.screen.query_one(KeyedTable)
 
 
+def _fresh(table: KeyedTable, draw: Callable[..., T], *args: Any) -> T:
+    """What ``draw(*args)`` gives with every cache of the table emptied before (and after)."""
+    table._clear_caches()
+    try:
+        return draw(*args)
+    finally:
+        table._clear_caches()
+
+
+def _add_crafted_rows(table: KeyedTable, *, mixed: bool = False) -> None:
+    """A row per crafted cell; ``mixed``: and one of cells DataTable draws (markup str, None,
+    two lines)."""
+    for index, cell in enumerate(CELLS):
+        table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
+    if mixed:
+        table.add_row("markup [b]str[/b]", None, Text("two\nlines"), key="general")
+
+
 def _both_ways(table: KeyedTable, row: int, column: int, cursor: bool, hover: bool) -> tuple:
-    """The cell as KeyedTable draws it and as DataTable itself would (cache cleared between)."""
+    """The cell as KeyedTable draws it and as DataTable itself would (caches emptied)."""
     width = table.ordered_columns[column].get_render_width(table)
     base = table.rich_style
-    table._cell_render_cache.clear()
-    ours = table._render_cell(row, column, base, width, cursor, hover)
-    table._cell_render_cache.clear()
-    theirs = DataTable._render_cell(table, row, column, base, width, cursor, hover)
-    table._cell_render_cache.clear()
+    ours = _fresh(table, table._render_cell, row, column, base, width, cursor, hover)
+    theirs = _fresh(table, DataTable._render_cell, table, row, column, base, width, cursor, hover)
     return ours, theirs
 
 
@@ -85,8 +102,7 @@ async def test_crafted_cells_are_drawn_as_datatable_draws_them() -> None:
     app = _Cells()
     async with app.run_test(size=(60, 20)) as pilot:
         table = app.query_one(KeyedTable)
-        for index, cell in enumerate(CELLS):
-            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
+        _add_crafted_rows(table)
         await pilot.pause()
         for row in range(len(CELLS)):
             for column in range(3):
@@ -156,12 +172,9 @@ def _rows_both_ways(
     pairs = []
     keys = [table._header_row_key, *(row.key for row in table.ordered_rows[:30])]
     for key in keys:
-        table._clear_caches()
-        ours = table._render_line_in_row(key, 0, base, cursor, hover)
-        table._clear_caches()
-        theirs = DataTable._render_line_in_row(table, key, 0, base, cursor, hover)
+        ours = _fresh(table, table._render_line_in_row, key, 0, base, cursor, hover)
+        theirs = _fresh(table, DataTable._render_line_in_row, table, key, 0, base, cursor, hover)
         pairs.append((ours, theirs))
-    table._clear_caches()
     return pairs
 
 
@@ -186,9 +199,7 @@ async def test_crafted_rows_are_drawn_as_datatable_draws_them() -> None:
     app = _Cells()
     async with app.run_test(size=(40, 20)) as pilot:
         table = app.query_one(KeyedTable)
-        for index, cell in enumerate(CELLS):
-            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
-        table.add_row("markup [b]str[/b]", None, Text("two\nlines"), key="general")
+        _add_crafted_rows(table, mixed=True)
         await pilot.pause()
         for cursor in (Coordinate(0, 0), Coordinate(len(CELLS), 0)):
             for ours, theirs in _rows_both_ways(table, cursor, Coordinate(2, 0)):
@@ -225,12 +236,9 @@ def _lines_both_ways(table: KeyedTable) -> list[tuple[object, object]]:
     base, width = table.rich_style, table.size.width
     pairs = []
     for y in range(min(table.virtual_size.height, 30)):
-        table._clear_caches()
-        ours = table._render_line(y, 0, width, base)
-        table._clear_caches()
-        theirs = DataTable._render_line(table, y, 0, width, base)
+        ours = _fresh(table, table._render_line, y, 0, width, base)
+        theirs = _fresh(table, DataTable._render_line, table, y, 0, width, base)
         pairs.append((ours, theirs))
-    table._clear_caches()
     return pairs
 
 
@@ -238,9 +246,7 @@ async def test_lines_are_drawn_as_datatable_draws_them() -> None:
     app = _Cells()
     async with app.run_test(size=(40, 20)) as pilot:
         table = app.query_one(KeyedTable)
-        for index, cell in enumerate(CELLS):
-            table.add_row(cell, Text(str(index)), Text("x" * index), key=str(index))
-        table.add_row("markup [b]str[/b]", None, Text("two\nlines"), key="general")
+        _add_crafted_rows(table, mixed=True)
         await pilot.pause()
         for cursor in (Coordinate(0, 0), Coordinate(3, 0)):
             table.cursor_coordinate = cursor
