@@ -56,6 +56,7 @@ def _backend(settings: Settings, db: Database, owners: list[Owner]) -> LocalBack
         read_only=settings.read_only,
         secrets=SecretBox(settings.resolved_secret_key_file()),
         on_runs_created=wake,
+        scheduler=settings.scheduler,
     )
 
 
@@ -87,6 +88,7 @@ async def serve(settings: Settings, *, grace: float, listen: Listen | None = Non
             if not await owner.start_when_free(stop):
                 break
             backend.attach_executor(owner.executor)
+            backend.attach_owner(owner)
             backend.on_runs_created = owner.wake
             backend.on_schedules_changed = owner.scheduler.wake
             # The same user on this host attaches without set-up (see core/remote/credentials).
@@ -100,6 +102,7 @@ async def serve(settings: Settings, *, grace: float, listen: Listen | None = Non
             log.info("%s: letting running runs finish for up to %.0fs", why, grace)
             await asyncio.to_thread(credential.withdraw)
             backend.attach_executor(None)
+            backend.attach_owner(None)
             backend.on_runs_created = backend.on_schedules_changed = None
             await owner.stop(grace, why)
     finally:

@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.clock import Clock, SystemClock
 from core.jobs.executor import ExecutorConfig, LocalExecutor
@@ -97,6 +98,30 @@ class Owner:
         self.running = False
         self._renewer: asyncio.Task[None] | None = None
         self.lost_lease = asyncio.Event()
+        #: why the last lease renewal failed (None once one succeeds again)
+        self._renewal_failure: str | None = None
+
+    # -- what this owner says about itself (LocalBackend.owner_health) ---------------------
+
+    @property
+    def owner_id(self) -> str:
+        """The id the lease row records for this owner."""
+        return self.identity.owner_id
+
+    @property
+    def ticked_at(self) -> datetime | None:
+        """When this owner's scheduler last completed a tick (fresher than the lease row)."""
+        return self.lease.ticked_at
+
+    @property
+    def problem(self) -> str | None:
+        """What keeps this owner from scheduling right now, in a few words, or None."""
+        if self._renewal_failure is not None:
+            return f"database unwritable: {self._renewal_failure}"
+        report = self.scheduler.last_report
+        if self.running and report is not None and report.error is not None:
+            return f"scheduler tick failed: {report.error}"
+        return None
 
     def wake(self) -> None:
         """New pending runs exist: let the executor look now."""
@@ -152,9 +177,12 @@ class Owner:
             await asyncio.sleep(period)
             try:
                 held = await asyncio.to_thread(self.lease.renew)
-            except Exception:  # the store may be down for a while (F18): keep trying
+            except Exception as exc:  # the store may be down for a while (F18): keep trying
                 log.exception("lease renewal failed; retrying")
+                cause = getattr(exc, "orig", None) or exc  # the driver's words
+                self._renewal_failure = " ".join(str(cause).split()) or type(cause).__name__
                 continue
+            self._renewal_failure = None
             if not held:
                 log.error("lost the lease to another owner; scheduling stops")
                 await self.scheduler.stop()

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.backend.views import RunView, TemplateView
+from core.backend.views import OwnerHealthView, RunView, TemplateView
 
 JSON = "application/json"
 
@@ -171,6 +171,9 @@ class Health(Answer):
     service: str
     version: str
     database: Literal["ok", "unavailable"]
+    #: who schedules for the database and how recently it renewed its lease and ticked
+    #: (jobdeck's extra; None while the database cannot be read)
+    owner: OwnerHealthView | None = None
 
 
 class Me(Answer):

@@ -68,6 +68,7 @@ def local_backend_on(
         clock=clock,
         read_only=settings.read_only,
         secrets=SecretBox(settings.resolved_secret_key_file()),
+        scheduler=settings.scheduler,
     )
 
 

@@ -18,7 +18,7 @@ from core.backend.inputs import (
     TemplatePatch,
     TemplateSpec,
 )
-from core.backend.protocol import Capabilities, ExecutorHandle, Ref
+from core.backend.protocol import Capabilities, ExecutorHandle, OwnerProbe, Ref
 from core.backend.views import (
     AttemptView,
     AuditView,
@@ -28,6 +28,8 @@ from core.backend.views import (
     JobTypeView,
     LogPage,
     OccurrenceView,
+    OwnerHealthView,
+    OwnerView,
     RunPage,
     RunView,
     ScheduleView,
@@ -46,6 +48,7 @@ from core.jobs.runs import RunService, quick_page
 from core.jobs.schedules import ScheduleService
 from core.jobs.templates import TemplateService
 from core.jobs.types import registered_job_types
+from core.settings.config import SchedulerSettings
 from core.settings.secrets import SecretBox
 from core.storage.database import Database
 from core.storage.tables import AuditRecord
@@ -67,8 +70,13 @@ class LocalBackend:
         read_only: bool = False,
         secrets: SecretBox | None = None,
         on_runs_created: Callable[[], None] | None = None,
+        scheduler: SchedulerSettings | None = None,
     ) -> None:
         self.db = db
+        #: the scheduler settings owners of this database run with (health thresholds)
+        self.scheduler_settings = scheduler or SchedulerSettings()
+        #: the owner running in this process, while there is one (``attach_owner``)
+        self.owner_probe: OwnerProbe | None = None
         self.clock = clock or SystemClock()
         self.actor = actor
         self.templates = TemplateService(db, self.clock, actor, secrets)
@@ -120,6 +128,11 @@ class LocalBackend:
     def attach_executor(self, executor: ExecutorHandle | None) -> None:
         """Lend the in-process owner's pool (None when the owner stops), for worker control."""
         self.executor = executor
+
+    def attach_owner(self, probe: OwnerProbe | None) -> None:
+        """The owner running in this process (None when it stops): ``owner_health`` adds
+        what it knows about itself to what its lease row says."""
+        self.owner_probe = probe
 
     def _runs_created(self) -> None:
         if self.on_runs_created is not None:
@@ -368,6 +381,48 @@ class LocalBackend:
         """Every process writes the feed through the database: read it again after
         ``seconds`` (one indexed read; nothing pushes across processes)."""
         await asyncio.sleep(seconds)
+
+    async def owner_health(self) -> OwnerHealthView:
+        """The lease row (one primary-key read), and the in-process owner's own word."""
+        return await self._call(self._owner_health)
+
+    def _owner_health(self) -> OwnerHealthView:
+        from core.jobs.scheduler.lease import Lease
+
+        checked = self.clock.now()
+        info = Lease.current(self.db, self.clock)
+        settings = self.scheduler_settings
+        if info is None:
+            return OwnerHealthView(
+                checked_at=checked,
+                owner=None,
+                heartbeat_seconds=settings.heartbeat_seconds,
+                lease_ttl_seconds=settings.lease_ttl_seconds,
+            )
+        ticked, problem = info.ticked_at, None
+        probe = self.owner_probe
+        if probe is not None and probe.owner_id == info.owner_id:
+            # This process is the owner: its latest tick, not the one its last renewal wrote.
+            ticked = max((t for t in (ticked, probe.ticked_at) if t is not None), default=None)
+            problem = probe.problem
+        owner = OwnerView(
+            owner_id=info.owner_id,
+            host=info.host,
+            pid=info.pid,
+            api_address=info.api_address,
+            acquired_at=info.acquired_at,
+            heartbeat_at=info.heartbeat_at,
+            expires_at=info.expires_at,
+            ticked_at=ticked,
+        )
+        return OwnerHealthView(
+            checked_at=checked,
+            owner=owner,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            # the TTL the owner renews with, as its row shows it
+            lease_ttl_seconds=(info.expires_at - info.heartbeat_at).total_seconds(),
+            problem=problem,
+        )
 
     def _changes(self, after: int | None, limit: int) -> ChangeBatch:
         with self.db.read() as session:

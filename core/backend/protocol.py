@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +24,7 @@ from core.backend.views import (
     JobTypeView,
     LogPage,
     OccurrenceView,
+    OwnerHealthView,
     RunPage,
     RunView,
     ScheduleView,
@@ -180,6 +182,12 @@ class Backend(Protocol):
         remote backend's event stream), otherwise after ``seconds`` (poll again)."""
         ...
 
+    # the owner
+    async def owner_health(self) -> OwnerHealthView:
+        """Who owns the backend's database (host, pid, API address), when its lease was last
+        renewed and its scheduler last ticked, and what it reports about itself."""
+        ...
+
 
 class ExecutorHandle(Protocol):
     """The in-process executor an owner lends its LocalBackend, so the UI can steer it."""
@@ -194,6 +202,19 @@ class ExecutorHandle(Protocol):
     async def resume(self) -> None: ...
 
     async def drain(self) -> None: ...
+
+
+class OwnerProbe(Protocol):
+    """What an in-process owner tells its LocalBackend about itself (fresher than the row)."""
+
+    @property
+    def owner_id(self) -> str: ...
+
+    @property
+    def ticked_at(self) -> datetime | None: ...
+
+    @property
+    def problem(self) -> str | None: ...
 
 
 @runtime_checkable

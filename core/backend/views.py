@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -300,3 +300,80 @@ class ChangeBatch(View):
     items: tuple[ChangeView, ...]
     cursor: int
     reset: bool = False
+
+
+class OwnerView(View):
+    """The process holding the database's scheduling lease, as its lease row records it."""
+
+    owner_id: str
+    host: str
+    pid: int
+    api_address: str | None
+    acquired_at: datetime
+    #: the lease's last renewal (every ``heartbeat_seconds`` while the owner is alive)
+    heartbeat_at: datetime
+    expires_at: datetime
+    #: the end of the owner's last completed scheduler tick (None: none yet)
+    ticked_at: datetime | None
+
+
+OwnerState = Literal["live", "late", "unrenewed", "troubled", "none"]
+
+
+class OwnerVerdict(NamedTuple):
+    """What an owner health reading means at a moment (``OwnerHealthView.verdict``)."""
+
+    #: live: scheduling; late: no tick for too long; unrenewed: the lease is not renewed;
+    #: troubled: the owner itself reports a problem; none: nobody holds a live lease
+    state: OwnerState
+    #: live and late: seconds since the last tick (None: not ticked yet); unrenewed and none:
+    #: seconds since the lease was last renewed (None: there is no lease at all)
+    seconds: float | None
+
+
+class OwnerHealthView(View):
+    """Who schedules for the backend's database, and how recently it showed it did.
+
+    Ages are measured from ``checked_at``, the backend's own clock when it looked, so a reader
+    on another host with a skewed clock adds only the time since it got the answer. The
+    thresholds derive from the owner's settings, not the reader's.
+    """
+
+    checked_at: datetime
+    owner: OwnerView | None
+    heartbeat_seconds: float
+    lease_ttl_seconds: float
+    #: what the owner process itself reports (its database unwritable...), when the answer
+    #: comes from that process
+    problem: str | None = None
+
+    @property
+    def lease_late_after(self) -> float:
+        """Seconds without a renewal after which the owner is late (renewed every
+        heartbeat; well before the lease lapses)."""
+        return min(2 * self.heartbeat_seconds, self.lease_ttl_seconds / 2)
+
+    @property
+    def tick_late_after(self) -> float:
+        """Seconds without a completed tick after which the scheduler is late (it ticks at
+        least every heartbeat, and readers learn of a tick at the next renewal)."""
+        return 3 * self.heartbeat_seconds
+
+    def verdict(self, elapsed: float = 0.0) -> OwnerVerdict:
+        """The owner's state ``elapsed`` seconds after ``checked_at``."""
+        owner = self.owner
+        if owner is None:
+            return OwnerVerdict("none", None)
+        now = self.checked_at.timestamp() + elapsed
+        unrenewed = now - owner.heartbeat_at.timestamp()
+        if now >= owner.expires_at.timestamp():
+            return OwnerVerdict("none", unrenewed)
+        if self.problem:
+            return OwnerVerdict("troubled", None)
+        if unrenewed > self.lease_late_after:
+            return OwnerVerdict("unrenewed", unrenewed)
+        since = (owner.ticked_at or owner.acquired_at).timestamp()
+        quiet = now - since
+        if quiet > self.tick_late_after:
+            return OwnerVerdict("late", quiet)
+        return OwnerVerdict("live", quiet if owner.ticked_at is not None else None)

@@ -1,12 +1,13 @@
-"""Workers (`/api/workers`), the audit log (`/api/audit`) and capabilities."""
+"""Workers (`/api/workers`), the audit log (`/api/audit`), capabilities and the owner's health
+(`/api/health`)."""
 
 from __future__ import annotations
 
 from core.backend.protocol import Capabilities
-from core.backend.views import AuditView, WorkerView
-from core.errors import ValidationFailed
+from core.backend.views import AuditView, OwnerHealthView, WorkerView
+from core.errors import BackendUnavailable, ValidationFailed
 from core.remote.calls import RemoteCalls, many, one, segment
-from core.remote.transport import RetryPolicy
+from core.remote.transport import NO_RETRY, RetryPolicy
 
 WORKERS = "/api/workers"
 
@@ -61,3 +62,16 @@ class SystemCalls(RemoteCalls):
     async def audit_log(self, *, limit: int = 100) -> list[AuditView]:
         """The newest audit records."""
         return many(AuditView, await self._get("/api/audit", {"limit": limit}))
+
+    async def owner_health(self) -> OwnerHealthView:
+        """The owner of the daemon's database, as `GET /api/health` reports it (at once: a
+        daemon that does not answer is unreachable, not late)."""
+        import json
+
+        data = json.loads(await self._get("/api/health", retry=NO_RETRY))
+        owner = data.get("owner") if isinstance(data, dict) else None
+        if owner is None:
+            raise BackendUnavailable(
+                f"the daemon at {self._http.address} does not report who owns its database"
+            )
+        return OwnerHealthView.model_validate(owner)

@@ -309,6 +309,8 @@ class OwnerLease(SQLModel, table=True):
     acquired_at: datetime = _ts(nullable=False)
     heartbeat_at: datetime = _ts(nullable=False)
     expires_at: datetime = _ts(nullable=False)
+    #: the end of the holder's last completed scheduler tick (None: none yet)
+    ticked_at: datetime | None = _ts()
 
 
 class SystemState(SQLModel, table=True):

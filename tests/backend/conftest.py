@@ -18,9 +18,11 @@ from .harness import (
     ACTOR,
     ZONE,
     Harness,
+    db_lease_holder,
     db_run_seeder,
     db_run_updater,
     db_worker_seeder,
+    fake_lease_holder,
     fake_run_seeder,
     fake_run_updater,
     fake_worker_seeder,
@@ -53,6 +55,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
             read_only,
             fake_worker_seeder(fake, clock),
             fake_run_updater(fake),
+            fake_lease_holder(fake),
         )
         return
     if request.param == "remote" and request.node.originalname in API_GAPS:
@@ -66,7 +69,7 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     secrets = SecretBox(request.getfixturevalue("tmp_path") / "secret.key")
     local = LocalBackend(db, actor=ACTOR, default_zone=ZONE, clock=clock, secrets=secrets)
     read_only = LocalBackend(db, actor=ACTOR, default_zone=ZONE, clock=clock, read_only=True)
-    seeders = (db_worker_seeder(db, clock), db_run_updater(db))
+    seeders = (db_worker_seeder(db, clock), db_run_updater(db), db_lease_holder(db))
     try:
         if request.param != "remote":
             kind = f"local-{request.param}"

@@ -9,11 +9,11 @@ from typing import Any
 from core.backend.fake import DEFAULT_START, FakeBackend
 from core.backend.inputs import ScheduleSpec, TemplateSpec
 from core.backend.protocol import Backend
-from core.backend.views import ScheduleView, TemplateView
+from core.backend.views import OwnerView, ScheduleView, TemplateView
 from core.clock import ManualClock
 from core.jobs.audit import Actor
 from core.storage.database import Database
-from core.storage.tables import JobRun, Worker
+from core.storage.tables import JobRun, OwnerLease, Worker
 
 ACTOR = Actor("tester", "test")
 ZONE = "UTC"
@@ -26,6 +26,8 @@ RunSeeder = Callable[..., int]
 WorkerSeeder = Callable[..., None]
 #: update_run(run_id, **JobRun columns): change a stored run as an executor would
 RunUpdater = Callable[..., None]
+#: hold_lease(OwnerView): store the lease row as its holder would have written it
+LeaseHolder = Callable[[OwnerView], None]
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Harness:
     read_only: Backend
     add_worker: WorkerSeeder
     update_run: RunUpdater
+    hold_lease: LeaseHolder
 
 
 def db_run_seeder(db: Database, clock: ManualClock) -> RunSeeder:
@@ -139,6 +142,38 @@ def fake_run_updater(fake: FakeBackend) -> RunUpdater:
         fake.update_run(run_id, **fields)
 
     return update_run
+
+
+def db_lease_holder(db: Database) -> LeaseHolder:
+    """Write the lease row through the database, as its holder's renewals would."""
+
+    def hold_lease(owner: OwnerView) -> None:
+        with db.write() as session:
+            row = session.get(OwnerLease, "scheduler") or OwnerLease(
+                name="scheduler",
+                **{
+                    "owner_id": owner.owner_id,
+                    "host": owner.host,
+                    "pid": owner.pid,
+                    "acquired_at": owner.acquired_at,
+                    "heartbeat_at": owner.heartbeat_at,
+                    "expires_at": owner.expires_at,
+                },
+            )
+            for name, value in owner.model_dump().items():
+                setattr(row, name, value)
+            session.add(row)
+
+    return hold_lease
+
+
+def fake_lease_holder(fake: FakeBackend) -> LeaseHolder:
+    """Keep the lease in the fake's memory."""
+
+    def hold_lease(owner: OwnerView) -> None:
+        fake.owner = owner
+
+    return hold_lease
 
 
 def shell(name: str = "hello", **fields: Any) -> TemplateSpec:

@@ -89,3 +89,53 @@ async def test_schedules_changed_wakes_the_scheduler_at_once(
 def _ledger(db: Database) -> list[tuple[datetime, str]]:
     with db.read() as session:
         return [(o.scheduled_for, o.outcome) for o in session.exec(select(Occurrence))]
+
+
+async def test_the_owner_reports_its_ticks_and_a_database_it_cannot_write(
+    fresh_sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the status line shows: the in-process owner's last tick at once, other processes
+    learn it from the lease row its renewals write, and a failing renewal is reported."""
+    import os
+
+    from sqlalchemy.exc import OperationalError
+
+    from core.backend.local import LocalBackend
+    from core.jobs.scheduler.lease import Lease
+
+    db, clock = fresh_sqlite_database, ManualClock(START)
+    scheduler = SchedulerSettings(heartbeat_seconds=0.05, lease_ttl_seconds=20)
+    owner = Owner(Settings(home=tmp_path, timezone="UTC", scheduler=scheduler), db, clock=clock)
+    backend = LocalBackend(
+        db, actor=Actor("t", "tui"), default_zone="UTC", clock=clock, scheduler=scheduler
+    )
+    assert (await backend.owner_health()).owner is None
+    assert await owner.try_start()
+    try:
+        backend.attach_owner(owner)
+        health = await backend.owner_health()
+        assert health.owner is not None and health.owner.pid == os.getpid()
+        assert health.owner.ticked_at == START  # the start's first tick, said by the owner
+        assert health.verdict().state == "live" and health.heartbeat_seconds == 0.05
+
+        async def row_ticked() -> bool:
+            info = await asyncio.to_thread(Lease.current, db, clock)
+            return info is not None and info.ticked_at == START
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await row_ticked():
+            assert asyncio.get_running_loop().time() < deadline, "no renewal wrote the tick"
+            await asyncio.sleep(0.02)
+
+        def refused() -> bool:
+            raise OperationalError("UPDATE owner_lease", {}, Exception("readonly database"))
+
+        monkeypatch.setattr(owner.lease, "renew", refused)
+        while (problem := (await backend.owner_health()).problem) is None:
+            assert asyncio.get_running_loop().time() < deadline, "the failure went unsaid"
+            await asyncio.sleep(0.02)
+        assert problem == "database unwritable: readonly database"
+        assert (await backend.owner_health()).verdict().state == "troubled"
+    finally:
+        backend.attach_owner(None)
+        await owner.stop(grace=1.0, reason="test over")

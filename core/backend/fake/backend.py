@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.backend.fake.actions import FakeRunActions
@@ -29,6 +29,8 @@ from core.backend.views import (
     JobTypeView,
     LogPage,
     OccurrenceView,
+    OwnerHealthView,
+    OwnerView,
     RunPage,
     RunView,
     ScheduleView,
@@ -40,6 +42,7 @@ from core.clock import Clock, ManualClock
 from core.errors import PermissionDenied
 from core.jobs.audit import Actor
 from core.jobs.types import registered_job_types
+from core.settings.config import SchedulerSettings
 
 #: Where a FakeBackend's clock starts when none is given (a Monday morning), for determinism.
 DEFAULT_START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -73,6 +76,13 @@ class FakeBackend:
             worker_control=True,
         )
         self.closed = False
+        self.scheduler_settings = SchedulerSettings()
+        #: the lease row ``owner_health`` reports (tests set it; None: nobody owns)
+        self.owner: OwnerView | None = None
+        #: what the owner says about itself (``OwnerHealthView.problem``)
+        self.owner_problem: str | None = None
+        #: with no ``owner`` set: a healthy owner that renewed and ticked just now
+        self.owner_alive = False
 
     @classmethod
     def seeded(cls, clock: Clock | None = None, **options: Any) -> FakeBackend:
@@ -85,6 +95,7 @@ class FakeBackend:
 
         backend = cls(clock=clock, **options)
         seed(backend)
+        backend.owner_alive = True
         return backend
 
     @property
@@ -300,6 +311,35 @@ class FakeBackend:
     async def wait_for_changes(self, after: int | None, seconds: float) -> None:
         """Polled, like the local backend: read again after ``seconds``."""
         await asyncio.sleep(seconds)
+
+    async def owner_health(self) -> OwnerHealthView:
+        """``owner`` as set by the test (or a healthy one, with ``owner_alive``)."""
+        now = self.clock.now()
+        settings = self.scheduler_settings
+        ttl = timedelta(seconds=settings.lease_ttl_seconds)
+        owner = self.owner
+        if owner is None and self.owner_alive:
+            owner = OwnerView(
+                owner_id="fake-owner",
+                host="fake-host",
+                pid=4242,
+                api_address=None,
+                acquired_at=DEFAULT_START,
+                heartbeat_at=now,
+                expires_at=now + ttl,
+                ticked_at=now,
+            )
+        return OwnerHealthView(
+            checked_at=now,
+            owner=owner,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            lease_ttl_seconds=(
+                (owner.expires_at - owner.heartbeat_at).total_seconds()
+                if owner is not None
+                else settings.lease_ttl_seconds
+            ),
+            problem=self.owner_problem if owner is not None else None,
+        )
 
 
 if TYPE_CHECKING:

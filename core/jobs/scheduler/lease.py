@@ -40,6 +40,8 @@ class LeaseInfo:
     heartbeat_at: datetime
     expires_at: datetime
     live: bool
+    #: the end of the holder's last completed scheduler tick, as of its last renewal
+    ticked_at: datetime | None = None
 
 
 class Lease:
@@ -69,6 +71,8 @@ class Lease:
         self._pending_mono: float | None = None
         #: the previous holder's last heartbeat when we took the lease over (clock checks)
         self.previous_heartbeat: datetime | None = None
+        #: the end of this owner's last completed tick: every renewal writes it to the row
+        self.ticked_at: datetime | None = None
 
     # -- operations ------------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class Lease:
                     acquired_at=now,
                     heartbeat_at=now,
                     expires_at=expires,
+                    ticked_at=self.ticked_at,
                 )
             )
             taken = rowcount(inserted) == 1
@@ -106,6 +111,7 @@ class Lease:
                         acquired_at=case((mine, _TABLE.c.acquired_at), else_=now),
                         heartbeat_at=now,
                         expires_at=expires,
+                        ticked_at=self.ticked_at,
                     )
                 )
                 taken = rowcount(result) == 1
@@ -158,6 +164,10 @@ class Lease:
             )
         self._renewed_mono = None
 
+    def ticked(self, at: datetime) -> None:
+        """The scheduler completed a tick at ``at``: the next renewal records it."""
+        self.ticked_at = at
+
     def holds(self) -> bool:
         """True while our last successful renewal is within the TTL, by the monotonic clock."""
         if self._renewed_mono is None:
@@ -186,6 +196,7 @@ class Lease:
                 heartbeat_at=row.heartbeat_at,
                 expires_at=row.expires_at,
                 live=row.expires_at > clock.now(),
+                ticked_at=row.ticked_at,
             )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -198,6 +209,10 @@ class Lease:
         result = session.execute(
             update(_TABLE)
             .where(*conditions)
-            .values(heartbeat_at=now, expires_at=now + timedelta(seconds=self.ttl_seconds))
+            .values(
+                heartbeat_at=now,
+                expires_at=now + timedelta(seconds=self.ttl_seconds),
+                ticked_at=self.ticked_at,
+            )
         )
         return rowcount(result) == 1
