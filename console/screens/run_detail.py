@@ -142,10 +142,11 @@ class RunDetailScreen(RunControlScreen):
         table.set_titles(f"Attempts ({len(self.attempts)} of at most {run.max_attempts})")
 
     def _tick(self) -> None:
-        # A running run's elapsed time grows every second.
+        # A running run's elapsed time grows every second: in the header and in Details.
         if self.run is not None and self.run.status == "running":
             theme = self.app.get_css_variables()
             self.query_one("#run-summary", Static).update(self._summary(self.run, theme))
+            self.query_one("#run-meta", Static).update(self._metadata(self.run, theme))
 
     # -- what is shown -------------------------------------------------------------------
 

@@ -178,6 +178,24 @@ async def test_a_running_runs_elapsed_time_ticks(
         assert "running 30m26s" in text_of(screen, "#run-summary")
 
 
+async def test_the_details_tab_duration_ticks_while_the_run_is_live(
+    detail_app: JobdeckApp, backend: FakeBackend, clock: ManualClock
+) -> None:
+    """Details said `Duration 390ms` long after the header said `running 13s` (review)."""
+    run = await first_run(backend, status=("running",))
+    async with detail_app.run_test(size=SIZE) as pilot:
+        screen = await open_run(pilot, run.id)
+        await pilot.press("i")
+        assert "Duration       28m56s" in text_of(screen, "#run-meta")
+        clock.advance(timedelta(seconds=90))
+        for _ in range(100):  # the next tick of the screen's one-second interval
+            if "30m26s" in text_of(screen, "#run-meta"):
+                break
+            await pilot.pause(0.05)
+        assert "Duration       30m26s" in text_of(screen, "#run-meta")
+        assert "running 30m26s" in text_of(screen, "#run-summary")
+
+
 async def test_cancel_from_the_detail_asks_then_cancels(
     detail_app: JobdeckApp, backend: FakeBackend
 ) -> None:

@@ -303,3 +303,30 @@ async def test_command_line_argument_filters(app: JobdeckApp) -> None:
         await settled(pilot)
         names = [table.get_row(key)[0].plain for key in table.keys_in_order]
         assert names == ["crm-delta", "crm-full-once"]
+
+
+async def test_2_and_colon_schedules_land_on_the_list_not_a_detail_left_open(
+    app: JobdeckApp,
+) -> None:
+    """A run opened from the schedules screen stays in that mode's stack after `1`; coming
+    back by `2` or `:schedules` shows the list (review M7)."""
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        await go_to(pilot, table, "nightly-backup")
+        await pilot.press("x")
+        await shows(pilot, RunDetailScreen)
+        await pilot.press("1")
+        await settled(pilot)
+        assert type(top(app)).__name__ == "TemplatesScreen"
+        await pilot.press("2")
+        await settled(pilot)
+        assert isinstance(top(app), SchedulesScreen)
+        await go_to(pilot, table, "crm-delta")
+        await pilot.press("x")
+        await shows(pilot, RunDetailScreen)
+        await pilot.press("colon", *"templates", "enter")
+        await settled(pilot)
+        await pilot.press("colon", *"schedules", "enter")
+        await settled(pilot)
+        assert isinstance(top(app), SchedulesScreen)
+        assert len(app.screen_stack) == 1
