@@ -22,6 +22,7 @@ from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
 from console.outage import outage_summary
+from console.owner_watch import watch_owner
 from console.pending_backend import PendingBackend
 from console.screens import SCREENS, load_all_screens, screen_class
 from console.screens.base import JobdeckScreen
@@ -35,8 +36,7 @@ from core.clock import Clock, SystemClock
 from core.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from console.embedded import EmbeddedOwner
-    from console.startup import Connect, Connection
+    from console.startup import Connect, Connection, ConsoleOwner
     from core.settings.config import Settings
 
 log = logging.getLogger("jobdeck.console")
@@ -80,7 +80,7 @@ class JobdeckApp(App[int]):
         mode: str = "embedded",
         zone: str = "UTC",
         keymap: Mapping[str, str] | None = None,
-        owner: EmbeddedOwner | None = None,
+        owner: ConsoleOwner | None = None,
         poll_seconds: float | None = POLL_SECONDS,
         start_screen: str = "templates",
         start_argument: str = "",
@@ -107,6 +107,8 @@ class JobdeckApp(App[int]):
         self.startup_error: BaseException | None = None
         self._cursor: int | None = None
         self._watcher: asyncio.Task[None] | None = None
+        #: reads the owner's health for the status line (console/owner_watch.py)
+        self._owner_watcher: asyncio.Task[None] | None = None
         #: full garbage collections at quiet moments (a started console only, not tests)
         self.heap: QuietCollector | None = None
         for name in SCREENS:
@@ -163,6 +165,9 @@ class JobdeckApp(App[int]):
             self._watcher = asyncio.create_task(
                 self._watch_changes(self.poll_seconds), name="jobdeck-changes"
             )
+            self._owner_watcher = asyncio.create_task(
+                watch_owner(self.session, self._owner_source), name="jobdeck-owner-health"
+            )
 
     async def on_event(self, event: events.Event) -> None:
         if self.heap is not None and isinstance(event, events.Key | events.MouseDown):
@@ -172,11 +177,12 @@ class JobdeckApp(App[int]):
     async def on_unmount(self) -> None:
         if self.heap is not None:
             self.heap.stop()
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        for watcher in (self._watcher, self._owner_watcher):
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+        self._watcher = self._owner_watcher = None
 
     async def _after_first_load(self) -> None:
         """Once the first screen has its data: settle the heap and own the database (starting
@@ -198,7 +204,7 @@ class JobdeckApp(App[int]):
             self.heap.start()
             self.set_interval(1.0, self.heap.tick, name="quiet-collector")
         if self.owner is not None:
-            await self.owner.start(self.session)
+            await self.owner.start(self.session, self.switch_backend)
 
     def _warn(self, message: str) -> None:
         self.notify(message, severity="warning", timeout=15)
@@ -268,6 +274,37 @@ class JobdeckApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, JobdeckScreen):
                 screen.post_message(BackendChanged(message.changes, reset=message.reset))
+
+    def _owner_source(self) -> Backend:
+        # The database itself when the console has it open: an owner that hangs (SIGSTOP)
+        # cannot hang that read, as it does a request to its API.
+        connection = self.connection
+        if connection is not None and connection.owner_source is not None:
+            return connection.owner_source
+        return self.backend
+
+    def switch_backend(self, backend: Backend, mode: str, note: str | None = None) -> None:
+        """The console now talks to ``backend`` (it took the lease, or another owner came):
+        every screen reloads from it. The same backend in another ``mode``: only the words."""
+        pending = self.backend
+        moved = isinstance(pending, PendingBackend) and pending.backend is not backend
+        if moved:
+            assert isinstance(pending, PendingBackend)
+            pending.resolve(backend)
+            health = self.session.health
+            health.state, health.detail, health.since = "ok", "", None
+            self.session.see_owner(None)
+            self._cursor = None
+        self.session.mode = mode
+        self.session.backend_name = backend.capabilities.name
+        self.session.writable = backend.capabilities.writable
+        if note:
+            self.notify(note, title="Owner", timeout=15)
+        for bar in self.screen.query(StatusBar):
+            bar.tick()
+        if moved:
+            self.screen.refresh_bindings()
+            self._broadcast(BackendChanged((), reset=True))
 
     # -- navigation ---------------------------------------------------------------------
 
@@ -417,9 +454,7 @@ def run_tui(
             loop.remove_signal_handler(signal.SIGHUP)
             connection = app.connection
             if connection is not None:
-                if connection.owner is not None:
-                    await connection.owner.stop("the console that owned the database exited")
-                await connection.backend.close()
+                await connection.close("the console that owned the database exited")
         if app.startup_error is not None:
             raise app.startup_error
         return app.return_code or 0

@@ -8,12 +8,10 @@ second console attach to it exactly as they would to a daemon.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 from console.startup import import_off_loop
-from console.widgets import SessionInfo
 
 if TYPE_CHECKING:
     from core.api.on_demand import OnDemandApiServer
@@ -30,7 +28,8 @@ QUIT_GRACE_SECONDS = 5.0
 
 
 class EmbeddedOwner:
-    """Takes the lease when nobody holds it, serves the API, lends the owner to the backend."""
+    """Takes the lease when asked and nobody holds it, serves the API, lends the owner to the
+    backend (``console/succession.py`` decides when to ask)."""
 
     def __init__(self, settings: Settings, backend: LocalBackend) -> None:
         self.settings = settings
@@ -40,29 +39,20 @@ class EmbeddedOwner:
         self.credential: OwnerCredential | None = None
         self._stopping = asyncio.Event()
 
-    async def start(self, session: SessionInfo) -> None:
-        """Own the database; while another process does, stay attached as a standby and
-        take over when its lease lapses (it stopped or died)."""
+    async def try_own(self) -> bool:
+        """Take the lease if nobody holds a live one: schedule, execute and serve the API
+        from this console (True), or leave everything as it was (False)."""
         # The scheduler and the executor load off the event loop (the console is
         # already on screen and stays responsive meanwhile).
         await import_off_loop("core.owner", "core.api.on_demand", "core.remote.credentials")
-        from core.owner import live_owner
+        if self._stopping.is_set() or self.owner is not None:
+            return self.owner is not None
+        return await self._try_own()
 
-        db = self.backend.db
-        announced = False
-        while not self._stopping.is_set():
-            holder = await asyncio.to_thread(live_owner, db)
-            if holder is None and await self._try_own():
-                session.mode = "embedded"
-                if announced:
-                    log.info("the previous owner is gone: this console now owns the database")
-                return
-            session.mode = f"attached to {holder or 'another process'}"
-            announced = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), self.settings.scheduler.heartbeat_seconds
-                )
+    @property
+    def lost_lease(self) -> bool:
+        """True when the owner this console ran lost its lease to another process."""
+        return self.owner is not None and self.owner.lost_lease.is_set()
 
     async def _try_own(self) -> bool:
         from core.api.on_demand import serve_embedded_on_demand
@@ -81,6 +71,7 @@ class EmbeddedOwner:
             return False
         self.owner, self.server = owner, server
         self.backend.attach_executor(owner.executor)
+        self.backend.attach_owner(owner)
         self.backend.on_runs_created = owner.wake
         self.backend.on_schedules_changed = owner.scheduler.wake
         if server is not None:
@@ -94,9 +85,11 @@ class EmbeddedOwner:
         """Runs executing in this process right now."""
         return len(self.owner.executor.snapshot().active) if self.owner else 0
 
-    async def stop(self, reason: str) -> None:
-        """Stop firing, give running runs a short grace, cancel the rest, release the lease."""
-        self._stopping.set()
+    async def stop(self, reason: str, *, for_good: bool = True) -> None:
+        """Stop firing, give running runs a short grace, cancel the rest, release the lease;
+        ``for_good=False`` (the lease was lost) lets ``try_own`` take it again later."""
+        if for_good:
+            self._stopping.set()
         owner, self.owner = self.owner, None
         if owner is None:
             return
@@ -104,6 +97,7 @@ class EmbeddedOwner:
         if credential is not None:
             await asyncio.to_thread(credential.withdraw)
         self.backend.attach_executor(None)
+        self.backend.attach_owner(None)
         self.backend.on_runs_created = None
         self.backend.on_schedules_changed = None
         await owner.stop(QUIT_GRACE_SECONDS, reason)

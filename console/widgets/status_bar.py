@@ -1,15 +1,27 @@
-"""The one-line status bar: mode, backend and its health, read-only flag, a ticking clock."""
+"""The one-line status bar: mode, backend, the owner's health, read-only flag, a ticking clock.
+
+The health part tells the truth about scheduling, not only about the connection: ``● live``
+only while the owner renews its lease and its scheduler ticks, a warning when it is late, an
+error when nobody schedules. Each part is cut with an ellipsis to fit; the clock always shows.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from core.backend.views import OwnerHealthView
 from core.clock import Clock
+
+#: Cells the read-only flag takes with its padding.
+_READ_ONLY_CELLS = len("read-only") + 2
+#: The health part may take this share of the room the clock leaves, however long the mode.
+_HEALTH_SHARE = 0.6
 
 
 @dataclass
@@ -36,6 +48,45 @@ class SessionInfo:
     clock: Clock
     zone: tzinfo
     health: Health = field(default_factory=Health)
+    #: the owner's health as last read, and when (session clock); None: not read (yet)
+    owner: OwnerHealthView | None = None
+    owner_read_at: datetime | None = None
+
+    def see_owner(self, view: OwnerHealthView | None) -> None:
+        """Keep ``view`` as the owner's health read now."""
+        self.owner, self.owner_read_at = view, self.clock.now()
+
+
+def ago(seconds: float) -> str:
+    """A short age: ``4s``, ``2m05s``, ``3h07m``."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def health_line(session: SessionInfo) -> tuple[str, str]:
+    """The health part's text and its level (``ok``, ``warning``, ``error``)."""
+    health = session.health
+    if not health.ok:
+        text = f"✗ {health.state}: {health.detail}" if health.detail else f"✗ {health.state}"
+        return text, "error"
+    view = session.owner
+    if view is None or session.owner_read_at is None:
+        return "● live", "ok"
+    elapsed = max(0.0, (session.clock.now() - session.owner_read_at).total_seconds())
+    state, seconds = view.verdict(elapsed)
+    if state == "none":
+        return "✗ nobody is scheduling", "error"
+    if state == "troubled":
+        return f"⚠ {view.problem}", "warning"
+    if state == "unrenewed":
+        return f"⚠ lease not renewed for {ago(seconds or 0)}", "warning"
+    if state == "late":
+        return f"⚠ owner late: no tick for {ago(seconds or 0)}", "warning"
+    return ("● live" if seconds is None else f"● live · tick {ago(seconds)} ago"), "ok"
 
 
 class StatusBar(Horizontal):
@@ -47,9 +98,11 @@ class StatusBar(Horizontal):
         height: 1;
         background: $panel;
         color: $foreground;
+        Label { text-wrap: nowrap; text-overflow: ellipsis; }
         #status-mode { text-style: bold; color: $accent; padding: 0 1; }
         #status-backend { width: 1fr; color: $foreground-muted; }
         #status-health { padding: 0 1; color: $text-success; }
+        #status-health.-warning { color: $text-warning; text-style: bold; }
         #status-health.-stale { color: $text-error; text-style: bold; }
         #status-read-only { color: $warning; text-style: bold; padding: 0 1; }
         #status-clock { padding: 0 1; }
@@ -63,7 +116,7 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label(self.session.mode, id="status-mode", markup=False)
         yield Label(self.session.backend_name, id="status-backend", markup=False)
-        yield Label(self._health_text(), id="status-health", markup=False)
+        yield Label(health_line(self.session)[0], id="status-health", markup=False)
         read_only = Label("read-only", id="status-read-only")
         read_only.display = not self.session.writable
         yield read_only
@@ -71,6 +124,10 @@ class StatusBar(Horizontal):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
 
     def tick(self) -> None:
         """Show the session clock's current time, the mode, the backend and its health."""
@@ -78,15 +135,31 @@ class StatusBar(Horizontal):
         self.query_one("#status-mode", Label).update(self.session.mode)
         self.query_one("#status-backend", Label).update(self.session.backend_name)
         self.query_one("#status-read-only", Label).display = not self.session.writable
+        text, level = health_line(self.session)
         health = self.query_one("#status-health", Label)
-        health.update(self._health_text())
-        health.set_class(not self.session.health.ok, "-stale")
+        health.update(text)
+        health.set_class(level == "warning", "-warning")
+        health.set_class(level == "error", "-stale")
+        self._fit()
 
-    def _health_text(self) -> str:
-        health = self.session.health
-        if health.ok:
-            return "● live"
-        return f"✗ {health.state}: {health.detail}" if health.detail else f"✗ {health.state}"
+    def _fit(self) -> None:
+        """Give the clock its room, then the health part, then the mode; the backend's name
+        takes what is left. Each is cut with an ellipsis where it does not fit."""
+        width = self.size.width
+        if not width:
+            return
+        fixed = cell_len(self._clock_text()) + 2
+        if not self.session.writable:
+            fixed += _READ_ONLY_CELLS
+        room = max(0, width - fixed - 1)  # a fraction (the backend's name) takes 1 at least
+        health_wants = cell_len(health_line(self.session)[0]) + 2
+        mode_wants = cell_len(self.session.mode) + 2
+        health_cells = min(health_wants, max(room - mode_wants, int(room * _HEALTH_SHARE)))
+        mode_cells = min(mode_wants, room - health_cells)
+        for name, cells in (("#status-health", health_cells), ("#status-mode", mode_cells)):
+            label = self.query_one(name, Label)
+            if label.styles.width is None or label.styles.width.value != cells:
+                label.styles.width = cells
 
     def _clock_text(self) -> str:
         now = self.session.clock.now().astimezone(self.session.zone)

@@ -103,7 +103,7 @@ async def open_backend_for(
         return remote, f"attached to {target.label}"
     db = await asyncio.to_thread(open_database, settings)
     try:
-        attached = await _attach_to_owner(settings, db, token, say)
+        attached = await attach_to_owner(settings, db, token, say)
     except BaseException:
         await asyncio.to_thread(db.dispose)
         raise
@@ -135,7 +135,7 @@ async def _connect(
     )
 
 
-async def _attach_to_owner(
+async def attach_to_owner(
     settings: Settings, db: Database, token: str | None, warn: Warn
 ) -> tuple[Backend, str] | None:
     """The live owner's API, when it has one and this process holds a token for it."""

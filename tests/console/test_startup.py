@@ -52,12 +52,15 @@ class RecordingOwner:
         self.rows_at_start: int | None = None
         self.active_runs = 0
 
-    async def start(self, session: object) -> None:
+    async def start(self, session: object, switch: object = None) -> None:
         table = self.app[0].screen.query_one("#runs-table")
         self.rows_at_start = table.row_count  # type: ignore[attr-defined]
 
     async def stop(self, reason: str) -> None:
         """Nothing runs here."""
+
+    async def close(self) -> None:
+        """Nothing to close."""
 
 
 def _app(clock: ManualClock, connect: GatedOpen) -> JobdeckApp:
