@@ -71,8 +71,9 @@ def health_line(session: SessionInfo) -> tuple[str, str]:
     """The health part's text and its level (``ok``, ``warning``, ``error``)."""
     health = session.health
     if not health.ok:
-        text = f"✗ {health.state}: {health.detail}" if health.detail else f"✗ {health.state}"
-        return text, "error"
+        # The key word first: a cut line still says what is wrong.
+        state = "unreachable" if health.state == "stale" else health.state
+        return (f"✗ {state}: {health.detail}" if health.detail else f"✗ {state}"), "error"
     view = session.owner
     if view is None or session.owner_read_at is None:
         return "● live", "ok"

@@ -147,7 +147,7 @@ async def test_long_words_are_cut_with_an_ellipsis_and_the_clock_stays(
         clock_label = app.screen.query_one("#status-clock", Label)
         assert drawn(app, "clock") == "2026-03-02 09:30:00 UTC"
         assert clock_label.region.right == 80
-        assert drawn(app, "health").startswith("✗ stale: the jobdeck daemon")
+        assert drawn(app, "health").startswith("✗ unreachable: the jobdeck")
         assert drawn(app, "health").endswith("…")
         assert drawn(app, "mode").startswith("attached to vm") and drawn(app, "mode").endswith("…")
         parts = [app.screen.query_one(f"#status-{n}", Label) for n in ("mode", "health")]
