@@ -38,6 +38,8 @@ log = logging.getLogger("jobdeck.console")
 Switch = Callable[[Backend, str, "str | None"], None]
 #: A backend left behind is closed this long after the move (calls in flight finish).
 CLOSE_AFTER_SECONDS = 5.0
+#: Attaching to a new owner's API gives up after this long (the database is used meanwhile).
+ATTACH_SECONDS = 5.0
 
 
 def holder_label(owner: OwnerView) -> str:
@@ -118,6 +120,9 @@ class Succession:
             await self._nobody_owns(holder)
         elif holder.owner_id != self.settled_with:
             await self._follow(holder)
+        elif self.current is self.local and not self.owning and holder.api_address:
+            # An owner publishes its token just after it takes the lease: attach once it has.
+            await self._follow(holder, quiet=True)
 
     async def _nobody_owns(self, gone: OwnerView | None) -> None:
         was = holder_label(gone) if gone is not None else None
@@ -143,18 +148,28 @@ class Succession:
             f"({why})",
         )
 
-    async def _follow(self, holder: OwnerView) -> None:
+    async def _follow(self, holder: OwnerView, *, quiet: bool = False) -> None:
         from core.backend.factory import attach_to_owner
 
         label = holder_label(holder)
         problems: list[str] = []
-        attached = await attach_to_owner(self.settings, self.local.db, self.token, problems.append)
+        try:
+            # Bounded: a frozen owner's socket accepts, then never answers.
+            attached = await asyncio.wait_for(
+                attach_to_owner(self.settings, self.local.db, self.token, problems.append),
+                ATTACH_SECONDS,
+            )
+        except TimeoutError:
+            attached = None
+            problems.append(f"its API did not answer within {ATTACH_SECONDS:.0f}s")
         self.settled_with = holder.owner_id
         if attached is not None:
             backend, mode = attached
             self._held.append(backend)
             self._move(backend, mode, f"{label} owns the database now: attached to it")
             return
+        if quiet:
+            return  # already said, and nothing changed
         note = f"{label} owns the database now"
         if problems:
             note += f"; {problems[0]}"

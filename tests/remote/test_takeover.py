@@ -87,7 +87,8 @@ def test_a_daemon_killed_the_console_takes_over_within_the_lease(tmp_path: Path)
         kill(console, daemon)
 
 
-def test_a_daemon_restarted_on_another_port_is_attached_to(tmp_path: Path) -> None:
+@pytest.mark.parametrize("port", ["another", "the same"])
+def test_a_restarted_daemon_is_attached_to_and_named_by_its_pid(tmp_path: Path, port: str) -> None:
     home, env = tmp_path, env_of(tmp_path)
     seed_template(home, "hello")
     first = start_daemon(home, env)
@@ -99,9 +100,10 @@ def test_a_daemon_restarted_on_another_port_is_attached_to(tmp_path: Path) -> No
         # daemon holds the lease before the console could take it.
         console.process.send_signal(signal.SIGSTOP)
         first.stop()
-        argv = [sys.executable, "-m", "console.cli", "daemon", "--port", str(free_port())]
+        number = free_port() if port == "another" else int(first.address.rsplit(":", 1)[1])
+        argv = [sys.executable, "-m", "console.cli", "daemon", "--port", str(number)]
         second = start_server([*argv, "--grace", "2s"], env, home / "daemon-2.log")
-        assert second.address != first.address
+        assert (second.address != first.address) == (port == "another")
         until(lambda: owner_pid(home) == second.process.pid, PATIENCE, "the new daemon owns")
         mark = console.mark()
         console.process.send_signal(signal.SIGCONT)
