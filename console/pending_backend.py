@@ -2,7 +2,9 @@
 
 The screens hold the stand-in from the start: their first loads wait for the real backend,
 then every call goes straight to it. Until then ``capabilities`` are provisional (the name
-says what is being opened; writes are allowed unless the session is read-only).
+says what is being opened; writes are allowed unless the session is read-only). It stays the
+app's backend for the whole session: when the console takes the lease or follows a new owner
+(``console/succession.py``), ``resolve`` re-points it and the screens reload.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class PendingBackend:
         return self._backend
 
     def resolve(self, backend: Backend) -> None:
-        """The backend is open: waiting calls go on to it."""
+        """The backend is open (or another one replaces it): calls go on to it."""
         self._backend = backend
         self._settled.set()
 
