@@ -166,7 +166,7 @@ class JobdeckApp(App[int]):
                 self._watch_changes(self.poll_seconds), name="jobdeck-changes"
             )
             self._owner_watcher = asyncio.create_task(
-                watch_owner(self.session, self._owner_source), name="jobdeck-owner-health"
+                watch_owner(self.session, self._owner_sources), name="jobdeck-owner-health"
             )
 
     async def on_event(self, event: events.Event) -> None:
@@ -275,13 +275,15 @@ class JobdeckApp(App[int]):
             if isinstance(screen, JobdeckScreen):
                 screen.post_message(BackendChanged(message.changes, reset=message.reset))
 
-    def _owner_source(self) -> Backend:
-        # The database itself when the console has it open: an owner that hangs (SIGSTOP)
-        # cannot hang that read, as it does a request to its API.
+    def _owner_sources(self) -> tuple[Backend, ...]:
+        # The backend first (an owner's API knows its latest tick and its troubles), then the
+        # database itself when the console has it open: an owner that hangs (SIGSTOP) cannot
+        # hang that read, as it does a request to its API.
         connection = self.connection
-        if connection is not None and connection.owner_source is not None:
-            return connection.owner_source
-        return self.backend
+        fallback = connection.owner_source if connection is not None else None
+        if fallback is None:
+            return (self.backend,)
+        return (self.backend, fallback)
 
     def switch_backend(self, backend: Backend, mode: str, note: str | None = None) -> None:
         """The console now talks to ``backend`` (it took the lease, or another owner came):

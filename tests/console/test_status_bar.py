@@ -152,3 +152,22 @@ async def test_long_words_are_cut_with_an_ellipsis_and_the_clock_stays(
         assert drawn(app, "mode").startswith("attached to vm") and drawn(app, "mode").endswith("…")
         parts = [app.screen.query_one(f"#status-{n}", Label) for n in ("mode", "health")]
         assert all(part.region.right <= clock_label.region.x for part in parts)
+
+
+async def test_an_owner_api_that_hangs_is_passed_over_for_the_database(
+    clock: ManualClock,
+) -> None:
+    """Attached to a frozen owner, its API never answers: the database's word is taken."""
+    import asyncio
+
+    from console.widgets import SessionInfo
+
+    class Frozen(FakeBackend):
+        async def owner_health(self):  # type: ignore[no-untyped-def]
+            await asyncio.Event().wait()
+
+    database = FakeBackend(clock=clock)
+    database.owner = owner(clock, renewed=12, ticked=12)
+    session = SessionInfo("attached", "x", True, clock, clock.now().tzinfo)  # type: ignore[arg-type]
+    await asyncio.wait_for(read_owner(session, Frozen(clock=clock), database, seconds=0.1), 5)
+    assert session.owner is not None and session.owner.verdict().state == "unrenewed"
