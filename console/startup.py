@@ -45,7 +45,7 @@ class Connection:
     backend: Backend
     mode: str
     owner: ConsoleOwner | None = None
-    #: where the owner's health is read, when not from ``backend`` (the database itself)
+    #: where the owner's health is read when ``backend`` does not answer (the database)
     owner_source: Backend | None = None
 
     async def close(self, reason: str) -> None:
