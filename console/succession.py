@@ -92,7 +92,10 @@ class Succession:
             session.mode = mode
 
         self._switch = switch or set_mode
-        await self.look()
+        try:
+            await self.look()
+        except Exception:  # the database busy for a moment: the watch looks again soon
+            log.warning("looking for the database's owner failed", exc_info=True)
         self._task = asyncio.create_task(self._watch(), name="jobdeck-succession")
 
     async def _watch(self) -> None:
