@@ -20,6 +20,8 @@ from core.clock import Clock
 
 #: Cells the read-only flag takes with its padding.
 _READ_ONLY_CELLS = len("read-only") + 2
+#: The backend's name is left out where fewer cells than this are left for it.
+_BACKEND_MIN_CELLS = 8
 #: The health part may take this share of the room the clock leaves, however long the mode.
 _HEALTH_SHARE = 0.6
 
@@ -152,11 +154,19 @@ class StatusBar(Horizontal):
         fixed = cell_len(self._clock_text()) + 2
         if not self.session.writable:
             fixed += _READ_ONLY_CELLS
-        room = max(0, width - fixed - 1)  # a fraction (the backend's name) takes 1 at least
+        room = max(0, width - fixed)
         health_wants = cell_len(health_line(self.session)[0]) + 2
         mode_wants = cell_len(self.session.mode) + 2
         health_cells = min(health_wants, max(room - mode_wants, int(room * _HEALTH_SHARE)))
         mode_cells = min(mode_wants, room - health_cells)
+        # The backend's name shows only where a few letters of it fit (not as a lone "…").
+        backend = self.query_one("#status-backend", Label)
+        backend.display = room - health_cells - mode_cells >= _BACKEND_MIN_CELLS
+        # Shown, the name takes what is left (one cell at least); left out, the mode does,
+        # so the clock stays at the right edge.
+        mode_cells = (
+            min(mode_cells, room - health_cells - 1) if backend.display else (room - health_cells)
+        )
         for name, cells in (("#status-health", health_cells), ("#status-mode", mode_cells)):
             label = self.query_one(name, Label)
             if label.styles.width is None or label.styles.width.value != cells:
