@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from console.entry import settle_heap, startup_done
 from console.heap import QuietCollector
+from console.key_order import KeyOrder
 from console.keymap import keymap_problems, known_binding_ids
 from console.messages import BackendChanged, OpenRun
 from console.navigation import parse
@@ -111,6 +112,8 @@ class JobdeckApp(App[int]):
         self._owner_watcher: asyncio.Task[None] | None = None
         #: full garbage collections at quiet moments (a started console only, not tests)
         self.heap: QuietCollector | None = None
+        #: every key read from the terminal takes effect in the order it was typed
+        self.key_order = KeyOrder(self, self._pass_key_on)
         for name in SCREENS:
             self.add_mode(name, self._screen_factory(name))
 
@@ -172,6 +175,16 @@ class JobdeckApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if self.heap is not None and isinstance(event, events.Key | events.MouseDown):
             self.heap.input_seen()
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and await self.key_order.take(event)
+        ):
+            return
+        await super().on_event(event)
+
+    async def _pass_key_on(self, event: events.Key) -> None:
+        """Hand a key that KeyOrder held back to Textual, as if it had just been read."""
         await super().on_event(event)
 
     async def on_unmount(self) -> None:

@@ -8,15 +8,21 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from console.key_order import GuardsTypeAhead
 
-class ConfirmModal(ModalScreen[bool]):
-    """Ask before a destructive action; `escape` and the focused button both mean no."""
+
+class ConfirmModal(GuardsTypeAhead, ModalScreen[bool]):
+    """Ask before a destructive action; `escape` and the focused button both mean no.
+
+    Only keys typed once it is drawn answer it (``GuardsTypeAhead``), and no letter moves to
+    the destructive button: tab or an arrow, then enter.
+    """
 
     CSS_PATH = "confirm.tcss"
     BINDINGS = [
         Binding("escape", "answer(False)", "Cancel", id="confirm.cancel"),
-        Binding("left,h", "app.focus_previous", "Previous", show=False, id="confirm.left"),
-        Binding("right,l", "app.focus_next", "Next", show=False, id="confirm.right"),
+        Binding("left", "app.focus_previous", "Previous", show=False, id="confirm.left"),
+        Binding("right", "app.focus_next", "Next", show=False, id="confirm.right"),
     ]
 
     def __init__(
