@@ -8,7 +8,9 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Mount
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -54,6 +56,18 @@ class JobdeckScreen(Screen[None]):
         # and the global `:` `?` `q` must fit (`1`-`4` are listed by `?` and in the command
         # line).
         yield KeyBar()
+
+    @on(Mount)
+    def _follow_theme(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: Theme) -> None:
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Draw what the screen shows again in the new theme (its cells carry the colours of
+        the theme they were drawn in): by default, a reload."""
+        self.reload()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the status bar and the footer."""

@@ -32,13 +32,15 @@ COLUMNS = (
     ("lateness", "Late"),
     ("reason", "Reason"),
 )
-#: The theme variable each outcome is drawn in.
-OUTCOME_COLOURS = {
-    "ran": "text-success",
-    "missed": "text-error",
-    "skipped": "text-warning",
-    "coalesced": "text-primary",
-}
+#: How each outcome is drawn: a glyph, its own colour, a missed one bold.
+OUTCOME_LOOKS = cells.Looks(
+    {
+        "ran": cells.Look("✓", "ran", ("text-success", "success")),
+        "missed": cells.Look("✗", "missed", ("text-error", "error"), "bold"),
+        "skipped": cells.Look("⊘", "skipped", ("text-warning", "warning")),
+        "coalesced": cells.Look("≡", "coalesced", ("text-primary", "primary")),
+    }
+)
 #: Newest records shown; the ledger of a busy schedule is long and the newest matter.
 LEDGER_LIMIT = 500
 
@@ -51,7 +53,7 @@ def occurrence_cells(
     outcome = occurrence.outcome
     return (
         cells.plain(f"{local:%Y-%m-%d %H:%M:%S %Z}"),
-        Text(outcome, style=cells.theme_style(theme, OUTCOME_COLOURS[outcome])),
+        OUTCOME_LOOKS.text(outcome, theme),
         cells.plain("—" if occurrence.run_id is None else f"#{occurrence.run_id}"),
         cells.plain(lateness_text(occurrence.lateness_seconds), justify="right"),
         cells.plain(occurrence.reason or ""),
@@ -119,7 +121,7 @@ class LedgerScreen(JobdeckScreen):
                 for key, o in self.occurrences.items()
             }
         )
-        counts = {outcome: 0 for outcome in OUTCOME_COLOURS}
+        counts = {outcome: 0 for outcome in OUTCOME_LOOKS.looks}
         for record in records:
             counts[record.outcome] += 1
         summary = " · ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)

@@ -46,14 +46,16 @@ def schedule_cells(
     schedule: ScheduleView, now: datetime, theme: Mapping[str, str]
 ) -> Sequence[Text]:
     """One table row for a schedule; the countdown is computed from ``now``."""
-    if schedule.is_active:
-        state = Text("active", style=cells.theme_style(theme, "text-success"))
+    state = "active" if schedule.is_active else "paused"
+    countdown = countdown_text(schedule.next_run, now) if schedule.is_active else "—"
+    if countdown.startswith("late"):  # the scheduler is behind: it must stand out
+        next_run = cells.styled(countdown, theme, "text-warning", "bold")
     else:
-        state = Text("paused", style=cells.theme_style(theme, "text-warning"))
+        next_run = cells.plain(countdown)
     return (
         cells.plain(schedule.job_identifier),
-        state,
-        cells.plain(countdown_text(schedule.next_run, now) if schedule.is_active else "—"),
+        cells.SCHEDULE_LOOKS.text(state, theme),
+        next_run,
         cells.status(schedule.last_run_status, theme),
         cells.plain(describe_schedule(schedule)),
         cells.muted(schedule.template_name or "—"),

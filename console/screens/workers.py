@@ -47,12 +47,6 @@ RUN_COLUMNS = (
     ("started", "Started"),
     ("elapsed", "Elapsed"),
 )
-STATUS_COLOURS = {
-    "running": "text-success",
-    "paused": "text-warning",
-    "draining": "text-warning",
-    "stopping": "text-warning",
-}
 
 
 def age_text(since: datetime | None, now: datetime, theme: Mapping[str, str]) -> Text:
@@ -60,7 +54,7 @@ def age_text(since: datetime | None, now: datetime, theme: Mapping[str, str]) ->
     if since is None:
         return cells.muted(cells.MISSING)
     age = (now - since).total_seconds()
-    text = Text("now" if age < 1 else f"{format_duration(int(age))} ago", justify="right")
+    text = cells.plain("now" if age < 1 else f"{format_duration(int(age))} ago", justify="right")
     if age > LOST_AFTER_SECONDS:
         text.stylize(f"bold {cells.theme_style(theme, 'text-error')}".strip())
     elif age > LATE_AFTER_SECONDS:
@@ -69,15 +63,15 @@ def age_text(since: datetime | None, now: datetime, theme: Mapping[str, str]) ->
 
 
 def status_text(worker: WorkerView, theme: Mapping[str, str]) -> Text:
-    """The worker's status in its colour; a pause or drain shows even while the status lags."""
-    shown = [worker.status]
+    """The worker's status with its glyph, in its colour; a pause or drain shows even while
+    the status lags."""
+    looks = cells.WORKER_LOOKS
+    text = looks.text(worker.status, theme) if worker.status in looks else None
+    text = text or cells.muted(worker.status)
     for flag, is_set in (("paused", worker.paused), ("draining", worker.draining)):
         if is_set and flag != worker.status:
-            shown.append(flag)
-    colour = STATUS_COLOURS.get(worker.status)
-    if colour is None:
-        return cells.muted(" · ".join(shown))
-    return Text(" · ".join(shown), style=cells.theme_style(theme, colour))
+            text.append(" · ").append_text(looks.text(flag, theme))
+    return text
 
 
 def worker_cells(

@@ -6,17 +6,25 @@ escape, every greyed-out action. Each recompose restyles and lays out a dozen ne
 the screen around them, which was most of what a `:` cost while a log was followed. This bar
 looks like the compact Footer (same theme variables, same spacing) but is a single widget:
 a change of bindings redraws one line, and only when the line differs.
+
+When the line is wider than the terminal, the global keys (`:` `?` `q`) keep their place and
+the screen's own keys give way from the right, a `…` saying that some are hidden.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.app import App
 from textual.screen import Screen
 from textual.widget import Widget
+
+#: Stands for the screen's keys that did not fit (`?` lists them all).
+HIDDEN = "…"
 
 
 class KeyBar(Widget):
@@ -61,8 +69,10 @@ class KeyBar(Widget):
         self._line: Text | None = None
         #: (first cell, past the last cell, key, enabled) of each item on the line
         self._items: list[tuple[int, int, str, bool]] = []
-        #: (key, how it is shown, description, enabled) of each item
-        self._shown: tuple[tuple[str, str, str, bool], ...] = ()
+        #: (key, how it is shown, description, enabled, global) of each item
+        self._shown: tuple[tuple[str, str, str, bool, bool], ...] = ()
+        #: the width the line was drawn for
+        self._drawn_width = 0
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -74,24 +84,55 @@ class KeyBar(Widget):
     def _bindings_changed(self, screen: Screen[object]) -> None:
         if not self.is_attached or screen is not self.screen:
             return
-        shown: dict[str, tuple[str, str, str, bool]] = {}
-        for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+        shown: dict[str, tuple[str, str, str, bool, bool]] = {}
+        for node, binding, enabled, _tooltip in screen.active_bindings.values():
             if binding.show and binding.action not in shown:  # one key per action, as Footer
                 display = self.app.get_key_display(binding)
-                shown[binding.action] = (binding.key, display, binding.description, enabled)
+                is_global = isinstance(node, App)
+                item = (binding.key, display, binding.description, enabled, is_global)
+                shown[binding.action] = item
         items = tuple(shown.values())
         if items != self._shown:
             self._shown = items
             self._line = None
             self.refresh()
 
-    def _draw(self) -> Text:
+    def _fitting(self, width: int) -> tuple[list[int], int | None]:
+        """Which items fit in ``width`` cells (their indexes), and the index before which a
+        `…` stands for the screen's keys that did not (None: every key fits)."""
+        widths = [
+            cell_len(display) + (1 + cell_len(description) if description else 0) + 1
+            for _key, display, description, _enabled, _global in self._shown
+        ]
+        everything = list(range(len(self._shown)))
+        if sum(widths) - 1 <= width:
+            return everything, None
+        # The global keys first; then the screen's, from the left, with room left for a `…`.
+        room = width - sum(w for w, item in zip(widths, self._shown, strict=True) if item[4])
+        room -= cell_len(HIDDEN) + 1
+        kept = []
+        for index in everything:
+            if not self._shown[index][4]:
+                if widths[index] > room:
+                    break
+                room -= widths[index]
+            kept.append(index)
+        dropped = next(index for index in everything if index not in kept)
+        kept += [index for index in everything[dropped:] if self._shown[index][4]]
+        return kept, dropped
+
+    def _draw(self, width: int) -> Text:
         item = self.get_component_rich_style("key-bar--item")
         key_style = self.get_component_rich_style("key-bar--key")
         description_style = self.get_component_rich_style("key-bar--description")
-        line = Text(no_wrap=True, end="")
+        line = Text(no_wrap=True, end="", overflow="ellipsis")
         self._items = []
-        for key, display, description, enabled in self._shown:
+        kept, hidden_before = self._fitting(width)
+        for index in kept:
+            if hidden_before is not None and index >= hidden_before:
+                line.append(f"{HIDDEN} ", description_style)
+                hidden_before = None
+            key, display, description, enabled, _global = self._shown[index]
             start = line.cell_len
             line.append(display, key_style)
             if description:
@@ -99,6 +140,10 @@ class KeyBar(Widget):
             line.stylize_before(item + Style(dim=not enabled), start)
             self._items.append((start, line.cell_len, key, enabled))
             line.append(" ")  # Footer's margin between keys
+        if hidden_before is not None:
+            line.append(HIDDEN, description_style)
+        if line.cell_len > width:  # not even the global keys fit
+            line.truncate(width, overflow="ellipsis")
         return line
 
     def notify_style_update(self) -> None:
@@ -106,8 +151,10 @@ class KeyBar(Widget):
         self._line = None  # a theme change: the keys' styles come from it
 
     def render(self) -> Text:
-        if self._line is None:
-            self._line = self._draw()
+        width = self.size.width
+        if self._line is None or width != self._drawn_width:
+            self._line = self._draw(width)
+            self._drawn_width = width
         return self._line
 
     def on_mouse_down(self, event: events.MouseDown) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
@@ -12,6 +12,19 @@ from console.widgets.line_table import LineTable
 
 #: One row per stable key (a template id, a run id), cells in column order.
 Rows = Mapping[str, Sequence[Text]]
+
+
+def same_cell(old: Text, new: Text) -> bool:
+    """Whether two cells draw the same. Text's ``==`` compares the words and spans only, not
+    the style of the whole text: a status redrawn in a new theme's colour is equal to the
+    old one, and would keep the old colour on screen."""
+    return (
+        old == new
+        and old.style == new.style
+        and old.justify == new.justify
+        and old.overflow == new.overflow
+        and old.no_wrap == new.no_wrap
+    )
 
 
 class KeyedTable(LineTable):
@@ -24,8 +37,15 @@ class KeyedTable(LineTable):
         Binding("G", "scroll_bottom", "Last row", show=False, id="table.last"),
     ]
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+        whole_columns: Iterable[str] = ("status",),
+    ) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.whole_columns = frozenset(whole_columns)
 
     @property
     def highlighted_key(self) -> str | None:
@@ -66,7 +86,7 @@ class KeyedTable(LineTable):
                     self.add_row(*cells, key=key)
                     continue
                 for column_key, old, new in zip(column_keys, current, cells, strict=True):
-                    if old != new:
+                    if not same_cell(old, new):
                         self.update_cell(key, column_key, new, update_width=True)
             if self.keys_in_order != list(rows):
                 self._reorder(list(rows))

@@ -23,12 +23,13 @@ from textual._types import SegmentLines
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.widgets.cell_lines import cell_line, simple
+from console.widgets.column_fit import fitted_widths
 
 
 class LineTable(DataTable[Text]):
@@ -40,6 +41,8 @@ class LineTable(DataTable[Text]):
     _pass_row_styles: dict[int, Style] | None = None
     #: the width of each column (the label column first) when the table was last drawn
     _drawn_widths: tuple[int, ...] = ()
+    #: keys of the columns fit_columns never narrows (a status must read whole)
+    whole_columns: frozenset[str] = frozenset()
 
     def __init__(self, **options: Any) -> None:
         # Made first: DataTable clears its caches while it initialises.
@@ -50,6 +53,8 @@ class LineTable(DataTable[Text]):
         self._lines_drawn: LRUCache[tuple[object, ...], Strip] = LRUCache(1000)
         #: how many times each row's cells were changed in place (see update_cell)
         self._row_versions: dict[RowKey, int] = {}
+        #: the columns fit_columns narrowed below their content
+        self._fitted: set[ColumnKey] = set()
         #: the border title and subtitle last set by set_titles
         self._titles: tuple[str | None, str | Content | None] = (None, None)
         super().__init__(**options)
@@ -65,6 +70,60 @@ class LineTable(DataTable[Text]):
         self._rows_drawn.clear()
         self._lines_drawn.clear()
 
+    def add_column(
+        self,
+        label: str | Text,
+        *,
+        width: int | None = None,
+        key: str | None = None,
+        default: Text | None = None,
+    ) -> ColumnKey:
+        """Add a column; a label given as a string is literal text (never markup) that ends
+        in an ellipsis when its column is narrowed (see fit_columns)."""
+        if isinstance(label, str):
+            label = Text(label, no_wrap=True, overflow="ellipsis")
+        return super().add_column(label, width=width, key=key, default=default)
+
+    def fit_columns(self) -> bool:
+        """Narrow the widest columns until the table fits its width (cells that no longer
+        fit end in `…`), or widen them back as far as it allows; whether any changed.
+
+        Only columns sized by their content are fitted: one given a width keeps it.
+        """
+        columns = [c for c in self.ordered_columns if c.auto_width or c.key in self._fitted]
+        if not columns or not self.size.width:
+            return False
+        scrollbar = 0
+        if self.styles.overflow_y == "scroll" or (
+            self.styles.overflow_y == "auto" and self.virtual_size.height > self.size.height
+        ):
+            scrollbar = self.styles.scrollbar_size_vertical
+        fixed = sum(c.get_render_width(self) for c in self.ordered_columns if c not in columns)
+        room = self.size.width - scrollbar - self._row_label_column_width - fixed
+        room -= 2 * self.cell_padding * len(columns)
+        whole = [str(c.key.value) in self.whole_columns for c in columns]
+        widths = fitted_widths([c.content_width for c in columns], room, whole)
+        changed = False
+        for column, width in zip(columns, widths, strict=True):
+            narrowed = width < column.content_width
+            if narrowed != (not column.auto_width) or (narrowed and column.width != width):
+                changed = True
+            column.auto_width = not narrowed
+            if narrowed:
+                column.width = width
+                self._fitted.add(column.key)
+            else:
+                self._fitted.discard(column.key)
+        if changed:
+            table_width = sum(c.get_render_width(self) for c in self.ordered_columns)
+            table_width += self._row_label_column_width
+            self.virtual_size = Size(table_width, self.virtual_size.height)
+            self.refresh()
+        return changed
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
     def set_titles(self, title: str, subtitle: str | Content | None = None) -> None:
         """Set the border's title and, when given, its subtitle. Setting either draws the
         whole table again (Textual does not compare), and live reloads set them each time:
@@ -77,7 +136,13 @@ class LineTable(DataTable[Text]):
 
     def clear(self, columns: bool = False) -> Self:
         self._row_versions.clear()
+        if columns:
+            self._fitted.clear()
         return super().clear(columns)
+
+    def remove_column(self, column_key: ColumnKey | str) -> Self:
+        self._fitted.discard(ColumnKey(column_key) if isinstance(column_key, str) else column_key)
+        return super().remove_column(column_key)
 
     def _drawn_here(self, row_key: RowKey) -> bool:
         """Whether the row is drawn by _render_line_in_row below (not by DataTable)."""
@@ -361,6 +426,7 @@ class LineTable(DataTable[Text]):
                     if width > column.content_width:
                         column.content_width = width
         super()._update_dimensions(measured_by_table)
+        self.fit_columns()
 
 
 def _measurable(cell: object) -> bool:

@@ -82,7 +82,7 @@ async def test_a_completed_run_shows_metadata_parameters_result_and_attempts(
     async with detail_app.run_test(size=SIZE) as pilot:
         screen = await open_run(pilot, run.id)
         summary = text_of(screen, "#run-summary")
-        assert summary.splitlines()[0].startswith(f"completed  {run.job_name}  run {run.id}")
+        assert summary.splitlines()[0].startswith(f"✓ completed  {run.job_name}  run {run.id}")
         assert "took " in summary and "attempt 1/1" in summary
         meta = text_of(screen, "#run-meta")
         assert f"Template       {run.template_name} (revision 1)" in meta
@@ -96,7 +96,7 @@ async def test_a_completed_run_shows_metadata_parameters_result_and_attempts(
         row = [cell.plain for cell in table.get_row("1")]
         assert (row[0], row[1], row[4], row[5], row[6]) == (
             "1",
-            "completed",
+            "✓ completed",
             "0",
             "local-1",
             "4242",
@@ -151,7 +151,7 @@ async def test_the_detail_follows_its_run_live(
     async with detail_app.run_test(size=SIZE) as pilot:
         screen = await open_run(pilot, run.id)
         await detail_app.poll_changes()
-        assert text_of(screen, "#run-summary").startswith("running")
+        assert text_of(screen, "#run-summary").startswith("▶ running")
         log = screen.query_one(LogView)
         assert log.buffer.texts == ["starting"]
         backend.actions.add_log(run.id, "done\n")
@@ -160,7 +160,7 @@ async def test_the_detail_follows_its_run_live(
         await detail_app.poll_changes()
         await pilot.pause(0.4)
         await settle(pilot)
-        assert text_of(screen, "#run-summary").startswith("completed")
+        assert text_of(screen, "#run-summary").startswith("✓ completed")
         assert "exit 0" in text_of(screen, "#run-summary")
         assert log.buffer.texts == ["starting", "done"]
         assert log.finished
@@ -209,7 +209,7 @@ async def test_cancel_from_the_detail_asks_then_cancels(
         await pilot.press("right", "enter")
         await settle(pilot)
         assert (await backend.get_run(run.id)).status == "cancelled"
-        assert text_of(screen, "#run-summary").startswith("cancelled")
+        assert text_of(screen, "#run-summary").startswith("⊘ cancelled")
         assert screen.check_action("cancel_run", ()) is None
         assert screen.check_action("retry_run", ()) is True
 

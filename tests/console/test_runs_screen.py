@@ -75,7 +75,7 @@ async def test_lists_the_newest_window_with_status_name_and_times(
         assert table.border_title == f"Runs 1-{WINDOW} of 200 ↓ more"  # the seed holds 200
         run = await backend.get_run(int(table.keys_in_order[2]))
         row = [cell.plain for cell in table.get_row(str(run.id))]
-        assert row[:2] == ["running", run.job_name]
+        assert row[:2] == ["▶ running", run.job_name]
         assert "3 running" in str(table.border_subtitle)
         assert [str(c.label) for c in table.columns.values()] == [
             "Status",
@@ -108,7 +108,7 @@ async def test_colon_runs_failed_shows_only_failed_runs(
         table = await loaded(pilot)
         failed = await newest(backend, status=("failed",))
         assert table.keys_in_order == failed
-        assert set(column(table, "status")) == {"failed"}
+        assert set(column(table, "status")) == {"✗ failed"}
         assert table.border_title == f"Runs 1-{len(failed)} of {len(failed)}"
         filters = str(runs_app.screen.query_one("#runs-filters", Static).render())
         assert "status=failed" in filters
@@ -125,7 +125,7 @@ async def test_key_value_arguments_combine_template_and_statuses(
         expected = await newest(backend, template_id=(template.id,), status=("completed", "failed"))
         assert table.keys_in_order == expected and expected
         assert set(column(table, "name")) == {"backup [daily]"}
-        assert set(column(table, "status")) == {"completed", "failed"}
+        assert set(column(table, "status")) == {"✓ completed", "✗ failed"}
 
 
 async def test_a_bad_argument_is_explained_and_changes_nothing(runs_app: JobdeckApp) -> None:
@@ -385,7 +385,7 @@ async def test_a_live_update_keeps_the_cursor_on_the_same_run(
         await pilot.press("j", "j", "j")
         watched = table.highlighted_key
         assert watched is not None
-        assert table.get_cell(watched, "status").plain == "running"
+        assert table.get_cell(watched, "status").plain == "▶ running"
         clock.advance(timedelta(seconds=30))
         added = [backend.add_run(template="crm-sync", status="pending") for _ in range(3)]
         backend.update_run(int(watched), status="failed", completed_at=clock.now(), exit_code=2)
@@ -394,7 +394,7 @@ async def test_a_live_update_keeps_the_cursor_on_the_same_run(
         assert table.keys_in_order[:3] == [str(run.id) for run in reversed(added)]
         assert table.highlighted_key == watched
         assert table.cursor_row == 6
-        assert table.get_cell(watched, "status").plain == "failed"
+        assert table.get_cell(watched, "status").plain == "✗ failed"
 
 
 async def test_running_durations_tick(
@@ -444,7 +444,7 @@ async def test_cancel_asks_first_and_the_safe_answer_keeps_the_run(
         await pilot.press("right", "enter")
         await loaded(pilot)
         assert (await backend.get_run(int(pending_key))).status == "cancelled"
-        assert table.get_cell(pending_key, "status").plain == "cancelled"
+        assert table.get_cell(pending_key, "status").plain == "⊘ cancelled"
 
 
 async def test_cancel_of_a_running_run_asks_the_executor(
@@ -496,7 +496,7 @@ async def test_retry_opens_the_new_run(runs_app: JobdeckApp, backend: FakeBacken
         await pilot.press(*"jjjjj")
         failed_key = table.highlighted_key
         assert failed_key is not None
-        assert table.get_cell(failed_key, "status").plain == "failed"
+        assert table.get_cell(failed_key, "status").plain == "✗ failed"
         await pilot.press("R")
         await settle(pilot)
         detail = runs_app.screen

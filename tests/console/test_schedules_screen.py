@@ -89,15 +89,15 @@ async def test_table_shows_timing_in_words_countdowns_and_state(app: JobdeckApp)
         assert table.border_title == "Schedules (10)"
         assert row(table, "nightly-backup") == [
             "nightly-backup",
-            "active",
+            "● active",
             "in 15h 0m",
             row(table, "nightly-backup")[3],
             "daily at 02:30 Europe/Riga",
             "backup [daily]",
         ]
-        assert row(table, "api-health")[1:3] == ["active", "in 1m 0s"]
+        assert row(table, "api-health")[1:3] == ["● active", "in 1m 0s"]
         assert row(table, "monday-report")[4] == "Mondays at 08:00 America/New_York"
-        assert row(table, "status-page")[1:3] == ["paused", "—"]
+        assert row(table, "status-page")[1:3] == ["‖ paused", "—"]
         assert row(table, "tmp-sweep")[4] == "every 30 minutes"
 
 
@@ -148,12 +148,12 @@ async def test_space_pauses_and_p_resumes(app: JobdeckApp, backend: FakeBackend)
         await pilot.press("space")
         await settled(pilot)
         assert (await backend.get_schedule("tmp-sweep")).is_active is False
-        assert row(table, "tmp-sweep")[1:3] == ["paused", "—"]
+        assert row(table, "tmp-sweep")[1:3] == ["‖ paused", "—"]
         assert any("tmp-sweep paused" in n.message for n in app._notifications)
         await pilot.press("p")
         await settled(pilot)
         assert (await backend.get_schedule("tmp-sweep")).is_active is True
-        assert row(table, "tmp-sweep")[1:3] == ["active", "in 30m 0s"]
+        assert row(table, "tmp-sweep")[1:3] == ["● active", "in 30m 0s"]
         assert any("resumed; next run in 30m 0s" in n.message for n in app._notifications)
 
 

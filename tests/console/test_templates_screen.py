@@ -42,13 +42,13 @@ async def test_table_lists_every_template_in_name_order(
         "backup [daily]",
         "shell",
         "2",
-        "pending",
+        "… pending",
         "db, backup",
         "Dump the app database to /backups",
     ]
-    assert rows["legacy-inventory"][1:4] == ["✗ ansible", "0", "failed"]
+    assert rows["legacy-inventory"][1:4] == ["✗ ansible", "0", "✗ failed"]
     assert rows["legacy-inventory"][5] == "job type 'ansible' is not installed"
-    assert rows["cleanup-tmp"][3] == "completed"
+    assert rows["cleanup-tmp"][3] == "✓ completed"
 
 
 async def test_markup_in_names_is_shown_literally(
