@@ -85,7 +85,7 @@ RUN_LOOKS = Looks(
         "completed": Look("✓", "completed", ("text-success", "success")),
         "running": Look("▶", "running", ("text-primary", "primary", "text-secondary")),
         "timed_out": Look("⏱", "timed out", ("text-warning", "warning", "text-accent"), "bold"),
-        "pending": Look("…", "pending", ("text-secondary", "secondary", "text-accent")),
+        "pending": Look("◌", "pending", ("text-secondary", "secondary", "text-accent")),
         "lost": Look("?", "lost", ("text-accent", "accent", "text-secondary"), "bold"),
         "cancelled": Look("⊘", "cancelled", ("foreground-darken-2", "foreground-darken-3")),
     }

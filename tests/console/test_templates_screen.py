@@ -42,7 +42,7 @@ async def test_table_lists_every_template_in_name_order(
         "backup [daily]",
         "shell",
         "2",
-        "… pending",
+        "◌ pending",
         "db, backup",
         "Dump the app database to /backups",
     ]
