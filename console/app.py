@@ -27,10 +27,11 @@ from console.owner_watch import watch_owner
 from console.pending_backend import PendingBackend
 from console.screens import SCREENS, load_all_screens, screen_class
 from console.screens.base import JobdeckScreen
-from console.screens.confirm import ConfirmModal
 from console.screens.keys import KeysModal
+from console.screens.quit import QuitModal
 from console.widgets import SessionInfo, StatusBar
 from console.widgets.command_bar import CommandBar
+from console.wording import plural
 from core.backend.protocol import Backend
 from core.backend.views import ChangeBatch
 from core.clock import Clock, SystemClock
@@ -71,6 +72,9 @@ class JobdeckApp(App[int]):
         Binding("4", "go('workers')", "Workers", show=False, id="app.workers"),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # In raw mode ctrl+c is a key, not SIGINT: it quits as `q` does (asking first when
+        # runs execute here), instead of Textual's "press q to quit" hint.
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.interrupt"),
     ]
 
     def __init__(
@@ -114,6 +118,7 @@ class JobdeckApp(App[int]):
         self.heap: QuietCollector | None = None
         #: every key read from the terminal takes effect in the order it was typed
         self.key_order = KeyOrder(self, self._pass_key_on)
+        self._quitting = False
         for name in SCREENS:
             self.add_mode(name, self._screen_factory(name))
 
@@ -364,7 +369,7 @@ class JobdeckApp(App[int]):
         if command.screen:
             await self.action_go(command.screen, argument)
         elif command.name == "quit":
-            await self.action_quit()
+            self.action_quit()
         elif command.name == "keys":
             self.action_toggle_keys()
         elif command.name == "theme":
@@ -385,28 +390,39 @@ class JobdeckApp(App[int]):
             return
         self.push_screen(KeysModal(screen.active_bindings, type(screen).__name__))
 
-    async def action_quit(self) -> None:
+    def action_quit(self) -> None:
         """Quit; when runs execute in this process, ask first (quitting cancels them)."""
-        active = self.owner.active_runs if self.owner else 0
-        if not active:
-            await self._shutdown_owner()
-            self.exit(0)
+        executing = self.owner.executing if self.owner else ()
+        if not executing:
+            self._quit()
             return
-        question = ConfirmModal(
-            f"{active} run(s) are executing in this session",
-            [
-                "Quitting stops the embedded scheduler and cancels them after a short grace.",
-                "Run `jobdeck daemon` to keep jobs running without the console.",
-            ],
-            confirm_label="Quit and cancel",
-        )
-        if await self.push_screen_wait(question):
+        if isinstance(self.screen, QuitModal):
+            return  # asked already (a second `q`, or ctrl+c, while the question is up)
+        self.push_screen(QuitModal(executing), self._quit_answered)
+
+    def _quit_answered(self, quit_now: bool | None) -> None:
+        if quit_now:
+            self._quit()
+
+    def _quit(self) -> None:
+        """Stop the owner (its runs get a short grace, then are cancelled), then exit; the
+        console keeps drawing meanwhile."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.run_worker(self._stop_and_exit(), name="quit", group="quit")
+
+    async def _stop_and_exit(self) -> None:
+        try:
             await self._shutdown_owner()
+        finally:
             self.exit(0)
 
     async def _shutdown_owner(self) -> None:
+        if self.owner is not None and self.owner.active_runs:
+            running = plural(self.owner.active_runs, "run")
+            self.notify(f"stopping the scheduler; cancelling {running} after a short grace…")
         if self.owner is not None:
-            self.notify("stopping the embedded scheduler…", timeout=3)
             await self.owner.stop("the console that owned the database quit")
 
 
@@ -466,11 +482,13 @@ def run_tui(
         # lease is released and the socket removed, instead of a lease others must wait out.
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, app.exit)  # `kill`: quit as `q` would
+        loop.add_signal_handler(signal.SIGINT, app.exit)  # `kill -INT` (ctrl+c is a key)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_hang_up(app)))
         try:
             await app.run_async()
         finally:
             loop.remove_signal_handler(signal.SIGTERM)
+            loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGHUP)
             connection = app.connection
             if connection is not None:

@@ -16,6 +16,7 @@ from console.startup import import_off_loop
 if TYPE_CHECKING:
     from core.api.on_demand import OnDemandApiServer
     from core.backend.local import LocalBackend
+    from core.jobs.executor.config import ActiveRunInfo
     from core.owner import Owner
     from core.remote.credentials import OwnerCredential
     from core.settings.config import Settings
@@ -38,6 +39,7 @@ class EmbeddedOwner:
         self.server: OnDemandApiServer | None = None
         self.credential: OwnerCredential | None = None
         self._stopping = asyncio.Event()
+        self._stop_task: asyncio.Task[None] | None = None
 
     async def try_own(self) -> bool:
         """Take the lease if nobody holds a live one: schedule, execute and serve the API
@@ -83,13 +85,29 @@ class EmbeddedOwner:
     @property
     def active_runs(self) -> int:
         """Runs executing in this process right now."""
-        return len(self.owner.executor.snapshot().active) if self.owner else 0
+        return len(self.executing)
+
+    @property
+    def executing(self) -> tuple[ActiveRunInfo, ...]:
+        """The runs executing in this process right now, oldest first."""
+        return self.owner.executor.snapshot().active if self.owner else ()
 
     async def stop(self, reason: str, *, for_good: bool = True) -> None:
         """Stop firing, give running runs a short grace, cancel the rest, release the lease;
         ``for_good=False`` (the lease was lost) lets ``try_own`` take it again later."""
         if for_good:
             self._stopping.set()
+        stopping = self._stop_task
+        if self.owner is not None and (stopping is None or stopping.done()):
+            stopping = self._stop_task = asyncio.create_task(
+                self._stop(reason), name="jobdeck-owner-stop"
+            )
+        if stopping is not None:
+            # Shielded: a caller cancelled meanwhile (the app's quit worker, when the app
+            # exits) leaves the stop running; the console's last step awaits the same task.
+            await asyncio.shield(stopping)
+
+    async def _stop(self, reason: str) -> None:
         owner, self.owner = self.owner, None
         if owner is None:
             return

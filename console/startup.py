@@ -18,6 +18,7 @@ from core.backend.protocol import Backend
 if TYPE_CHECKING:
     from console.succession import Switch
     from console.widgets import SessionInfo
+    from core.jobs.executor.config import ActiveRunInfo
     from core.settings.config import Settings
 
 #: What opening a backend imports (the storage stack): loaded off the event loop.
@@ -30,6 +31,9 @@ class ConsoleOwner(Protocol):
 
     @property
     def active_runs(self) -> int: ...
+
+    @property
+    def executing(self) -> tuple[ActiveRunInfo, ...]: ...
 
     async def start(self, session: SessionInfo, switch: Switch | None = None) -> None: ...
 

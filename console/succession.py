@@ -30,6 +30,7 @@ from core.backend.protocol import Backend
 if TYPE_CHECKING:
     from core.backend.local import LocalBackend
     from core.backend.views import OwnerView
+    from core.jobs.executor.config import ActiveRunInfo
     from core.settings.config import Settings
 
 log = logging.getLogger("jobdeck.console")
@@ -78,7 +79,12 @@ class Succession:
     @property
     def active_runs(self) -> int:
         """Runs executing in this process right now."""
-        return self.embedded.active_runs if self.embedded is not None else 0
+        return len(self.executing)
+
+    @property
+    def executing(self) -> tuple[ActiveRunInfo, ...]:
+        """The runs executing in this process right now (while it owns the database)."""
+        return self.embedded.executing if self.embedded is not None else ()
 
     @property
     def owning(self) -> bool:

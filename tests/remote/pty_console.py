@@ -29,11 +29,18 @@ _ESCAPES = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[(
 class PtyConsole:
     """`jobdeck ARGS` on a terminal of ``columns`` x ``rows``; killed at the end of ``with``."""
 
-    def __init__(self, env: dict[str, str], *args: str, columns: int = 200, rows: int = 40) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *args: str,
+        columns: int = 200,
+        rows: int = 40,
+        program: list[str] | None = None,
+    ) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.process = subprocess.Popen(
-            [*JOBDECK, *args],
+            [*(program or JOBDECK), *args],
             stdin=slave,
             stdout=slave,
             stderr=slave,
