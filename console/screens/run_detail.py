@@ -145,7 +145,13 @@ class RunDetailScreen(RunControlScreen):
         # A running run's elapsed time grows every second: in the header and in Details.
         if self.run is not None and self.run.status == "running":
             theme = self.app.get_css_variables()
-            self.query_one("#run-summary", Static).update(self._summary(self.run, theme))
+            summary = self._summary(self.run, theme)
+            shown = self.query_one("#run-summary", Static)
+            # As many lines as before: no layout pass (it would draw every scrollbar again).
+            same_height = isinstance(shown.content, Text) and len(shown.content.split()) == len(
+                summary.split()
+            )
+            shown.update(summary, layout=not same_height)
             self.query_one("#run-meta", Static).update(self._metadata(self.run, theme))
 
     # -- what is shown -------------------------------------------------------------------

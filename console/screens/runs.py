@@ -91,6 +91,8 @@ class RunsScreen(RunControlScreen):
         #: and the columns and theme they were drawn for (see _rows_for)
         self._drawn: dict[str, tuple[RunView, list[Text]]] = {}
         self._drawn_for: tuple[tuple[str, ...], dict[str, str]] = ((), {})
+        #: runs that arrived above the rows on screen and have not been on screen since
+        self.unseen: set[str] = set()
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="runs-filters", markup=False)
@@ -222,16 +224,48 @@ class RunsScreen(RunControlScreen):
             self.prefetch(page.next_cursor)
 
     def _show_page(self, page: RunPage) -> None:
-        """Show a window of runs; the cursor goes where paging asked, else stays on its run."""
+        """Show a window of runs; the cursor goes where paging asked, else stays on its run.
+
+        With the cursor on the top row of the newest window it stays there, on the newest
+        run (following the newest: the rows shift). Anywhere else the rows on screen stay
+        where they are: runs arriving above them wait there, counted in the title
+        (``▲ 3 newer``), until `g` (or moving up past the top row) shows them.
+        """
         table = self.query_one(RunsTable)
+        following = table.cursor_row <= 0 and len(self.window_starts) == 1
+        shown = set(table.keys_in_order)
+        top_key = self._top_key(table)
         self.runs = {str(run.id): run for run in page.items}
         self.next_cursor = page.next_cursor
+        if self._cursor_to or following or top_key not in self.runs:
+            self.unseen.clear()
+        else:
+            order = list(self.runs)
+            top = order.index(top_key)
+            self.unseen = {key for key in order[:top] if key not in shown or key in self.unseen}
         self._show_runs()
         if self._cursor_to and table.row_count:
             table.move_cursor(row=0 if self._cursor_to == "first" else table.row_count - 1)
+        elif following and table.row_count:
+            table.move_cursor(row=0)
         self._cursor_to = None
         self._show_title()
         self.update_bindings()
+
+    @staticmethod
+    def _top_key(table: RunsTable) -> str | None:
+        """The run on the top row on screen."""
+        keys = table.keys_in_order
+        top = round(table.scroll_y)
+        return keys[top] if 0 <= top < len(keys) else None
+
+    def _show_newer(self) -> None:
+        """Show the runs waiting above the rows on screen, the cursor on the newest."""
+        if self.unseen:
+            self.unseen.clear()
+            self._show_runs()
+            self.query_one(RunsTable).move_cursor(row=0)
+            self._show_title()
 
     def _remember(self, start: str | None, page: RunPage) -> None:
         """Keep the pages around the one on screen, so paging to them shows at once."""
@@ -269,7 +303,8 @@ class RunsScreen(RunControlScreen):
         self._show_title()
 
     def _show_runs(self) -> None:
-        self.query_one(RunsTable).apply_rows(self._rows_for(self.runs.values()))
+        runs = [run for key, run in self.runs.items() if key not in self.unseen]
+        self.query_one(RunsTable).apply_rows(self._rows_for(runs))
 
     def _rows_for(self, runs: Iterable[RunView]) -> dict[str, list[Text]]:
         """The table cells of ``runs``, by run id.
@@ -296,7 +331,8 @@ class RunsScreen(RunControlScreen):
 
     def _show_title(self) -> None:
         table = self.query_one(RunsTable)
-        first = (len(self.window_starts) - 1) * WINDOW
+        # Runs waiting above (▲ newer) come first in the window, though not shown yet.
+        first = (len(self.window_starts) - 1) * WINDOW + len(self.unseen)
         shown = f"{first + 1:,}-{first + table.row_count:,}" if table.row_count else "none"
         total = self._matching_count()
         if total is not None:
@@ -305,6 +341,8 @@ class RunsScreen(RunControlScreen):
         title = f"Runs {shown}" + ("" if total is None else f" of {total:,}")
         if self.next_cursor:
             title += " ↓ more"
+        if self.unseen:
+            title = f"▲ {len(self.unseen):,} newer (g) · {title}"
         table.set_titles(title, self._counts_text())
 
     def _matching_count(self) -> int | None:
@@ -335,13 +373,18 @@ class RunsScreen(RunControlScreen):
         table = self.query_one(RunsTable)
         now = self.session.clock.now()
         for key, run in self.runs.items():
-            if run.status == "running" and run.started_at is not None:
-                table.update_cell(key, "duration", duration_cell(run, now))
+            if run.status == "running" and run.started_at is not None and key not in self.unseen:
+                cell = duration_cell(run, now)
+                if cell != table.get_cell(key, "duration"):  # unchanged: no bytes to send
+                    table.update_cell(key, "duration", cell)
 
     # -- paging --------------------------------------------------------------------------
 
     @on(RunsTable.PastEdge)
     def _past_edge(self, event: RunsTable.PastEdge) -> None:
+        if event.step < 0 and self.unseen:
+            self._show_newer()
+            return
         if event.step > 0 and self.next_cursor:
             self.window_starts.append(self.next_cursor)
             self._cursor_to = "first"
@@ -367,6 +410,7 @@ class RunsScreen(RunControlScreen):
         self._refetch_timer = self.set_timer(REFETCH_AFTER_PAGING, self.load_window)
 
     def _restart(self) -> None:
+        self.unseen.clear()
         self._pages.clear()
         self.window_starts = [None]
         self._cursor_to = "first"
@@ -464,6 +508,8 @@ class RunsScreen(RunControlScreen):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
+        if self.query_one(RunsTable).cursor_row == 0:
+            self._show_newer()  # the top row follows the newest run
         self.update_bindings()
 
     @on(DataTable.RowSelected)

@@ -1,7 +1,11 @@
 """The rows of a run log on screen: follow, wrap, timestamps, search highlights, selection.
 
 A Line API widget: it draws only the rows on screen, so a 100k-line buffer costs one page of
-rendering per repaint, however fast lines arrive.
+rendering per repaint, however fast lines arrive. Over a slow link every frame of a followed
+log moves every row, so new lines are shown at most every ``FRAME_SECONDS`` (all of them at
+once), and only the cells that changed are sent (ChangedLinesOnly). A live log followed has
+the class ``-following``, which hides the scrollbar: always at the bottom then, it would be
+drawn again with every frame.
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
+from textual.timer import Timer
 
+from console.widgets.changed_lines import ChangedLinesOnly
 from console.widgets.log_buffer import LogBuffer, LogLine
 
 #: Width of the ``HH:MM:SS `` timestamp column.
 STAMP_WIDTH = 9
+#: New lines are shown at most this often: the lines that arrived meanwhile, all at once.
+FRAME_SECONDS = 0.5
 
 
-class LogLines(ScrollView, can_focus=True):
+class LogLines(ChangedLinesOnly, ScrollView, can_focus=True):
     """The rows of a LogBuffer: follow, wrap, timestamps, search highlights, selection."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -48,6 +56,7 @@ class LogLines(ScrollView, can_focus=True):
         & > .log-lines--stamp { color: $foreground-muted; }
         & > .log-lines--match { background: $warning 35%; text-style: underline; }
         & > .log-lines--current { background: $primary; color: $foreground; text-style: bold; }
+        &.-following { scrollbar-visibility: hidden; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -72,6 +81,9 @@ class LogLines(ScrollView, can_focus=True):
         self._row_base = 0  # rows of lines dropped since the last full reflow
         self._wrap_width = 0
         self._styles: dict[str, Style] = {}
+        #: the first buffer index changed since the last frame (None: nothing to show)
+        self._changed_from: int | None = None
+        self._frame_timer: Timer | None = None
 
     # -- what the view shows -----------------------------------------------------------
 
@@ -84,17 +96,44 @@ class LogLines(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width - self._prefix_width, 1)
 
     def lines_changed(self, first_changed: int) -> None:
-        """New or longer lines from buffer index ``first_changed`` on; follow them if asked."""
+        """New or longer lines from buffer index ``first_changed`` on; follow them if asked.
+
+        Shown at once, unless a frame was shown less than FRAME_SECONDS ago: then with the
+        next one.
+        """
+        pending = self._changed_from
+        self._changed_from = first_changed if pending is None else min(pending, first_changed)
+        if self._frame_timer is None:
+            self._next_frame()
+
+    def _next_frame(self) -> None:
+        """Show the lines changed since the last frame (if any), and time the next one."""
+        self._frame_timer = None
+        if self._changed_from is None:
+            return
+        self.show_changes()
+        self._frame_timer = self.set_timer(FRAME_SECONDS, self._next_frame)
+
+    def show_changes(self) -> None:
+        """Show the lines changed since the last frame now."""
+        first, self._changed_from = self._changed_from, None
+        if first is None:
+            return
         if self.wrap:
-            self._reflow(first_changed)
+            self._reflow(first)
         self._update_virtual_size()
         self.refresh()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
+
+    def _to_end(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def lines_dropped(self, count: int) -> None:
         """The buffer dropped its ``count`` oldest lines: keep the same lines in view."""
         rows = count
+        if self._changed_from is not None:
+            self._changed_from = max(self._changed_from - count, 0)
         if self.wrap and self._row_ends:
             cut = min(count, len(self._row_ends))
             rows = self._row_ends[cut - 1] - self._row_base
@@ -107,10 +146,19 @@ class LogLines(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         if self.wrap:
             rows = self._row_ends[-1] - self._row_base if self._row_ends else 0
-            self.virtual_size = Size(self.scrollable_content_region.width, rows)
+            size = Size(self.scrollable_content_region.width, rows)
         else:
-            width = self._prefix_width + self.buffer.widest
-            self.virtual_size = Size(width, len(self.buffer))
+            size = Size(self._prefix_width + self.buffer.widest, len(self.buffer))
+        old = self.virtual_size
+        if size.width == old.width and min(size.height, old.height) > self.size.height:
+            # Only longer, with the scrollbar already there: no layout pass. Textual repaints
+            # every cell of a widget whose virtual size changed in a layout, which for a log
+            # growing a few lines a frame is a screenful of bytes every frame.
+            self.set_reactive(LogLines.virtual_size, size)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
 
     def _reflow(self, first: int) -> None:
         width = self._content_width
@@ -143,6 +191,7 @@ class LogLines(ScrollView, can_focus=True):
         self._relayout()
 
     def _relayout(self) -> None:
+        self.show_changes()
         top_line, _ = self._locate(round(self.scroll_y))
         self._wrap_width = 0
         if self.wrap:
@@ -160,6 +209,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def scroll_to_line(self, index: int, *, top: bool = False, column: int = 0) -> None:
         """Bring buffer line ``index`` into view (to the top, or just into view)."""
+        self.show_changes()
         row = index
         if self.wrap and self._row_ends:
             row = self._row_start(index) + column // self._content_width
@@ -206,7 +256,8 @@ class LogLines(ScrollView, can_focus=True):
 
     def watch_follow(self, follow: bool) -> None:
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.show_changes()
+            self._to_end()
 
     # -- search --------------------------------------------------------------------------
 

@@ -186,6 +186,7 @@ class LogView(Vertical, can_focus=False):
 
     def _show_status(self, *_: object) -> None:
         lines = self.lines_view
+        lines.set_class(lines.follow and not self.finished, "-following")
         parts = [
             "▶ following" if lines.follow else "‖ paused (G follows)",
             f"{len(self.buffer):,} lines",
@@ -198,7 +199,8 @@ class LogView(Vertical, can_focus=False):
         if lines.wrap:
             parts.append("wrap")
         parts.append("ended" if self.finished else "live")
-        self.query_one("#log-status", Static).update(" · ".join(parts))
+        # One row whatever it says: no layout pass (that would draw every scrollbar again).
+        self.query_one("#log-status", Static).update(" · ".join(parts), layout=False)
 
     # -- actions -------------------------------------------------------------------------
 

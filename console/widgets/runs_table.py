@@ -8,11 +8,16 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
+from console.widgets.changed_lines import ChangedLinesOnly
 from console.widgets.keyed_table import KeyedTable
 
 
-class RunsTable(KeyedTable):
-    """The runs table: moving past its first or last row asks for the neighbouring window."""
+class RunsTable(ChangedLinesOnly, KeyedTable):
+    """The runs table: moving past its first or last row asks for the neighbouring window.
+
+    A run arriving, a status changing, rows moving under a viewport that stays: only the
+    cells that look different are sent to the terminal (see ChangedLinesOnly).
+    """
 
     class PastEdge(Message):
         """The cursor tried to leave the window: ``step`` 1 after the end, -1 before the start;

@@ -134,13 +134,22 @@ class StatusBar(Horizontal):
 
     def tick(self) -> None:
         """Show the session clock's current time, the mode, the backend and its health."""
-        self.query_one("#status-clock", Label).update(self._clock_text())
-        self.query_one("#status-mode", Label).update(self.session.mode)
-        self.query_one("#status-backend", Label).update(self.session.backend_name)
+        if self.app.screen is not self.screen:
+            # Hidden under another screen. Textual still composes the screen right under the
+            # top one, and after any repaint here it repaints the whole screen on top (a
+            # screenful of bytes a second over SSH; measured in benchmarks/terminal_bytes.py).
+            return
+        # No layout pass (_fit sizes the labels, the clock keeps its width but across a change
+        # of zone name): Textual repaints every scrollbar on the screen with each one, ~1.6 KB
+        # a second on the runs screen.
+        clock, now = self.query_one("#status-clock", Label), self._clock_text()
+        clock.update(now, layout=cell_len(now) != cell_len(str(clock.content)))
+        self.query_one("#status-mode", Label).update(self.session.mode, layout=False)
+        self.query_one("#status-backend", Label).update(self.session.backend_name, layout=False)
         self.query_one("#status-read-only", Label).display = not self.session.writable
         text, level = health_line(self.session)
         health = self.query_one("#status-health", Label)
-        health.update(text)
+        health.update(text, layout=False)
         health.set_class(level == "warning", "-warning")
         health.set_class(level == "error", "-stale")
         self._fit()

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Select, Static
 
 from console.app import JobdeckApp
@@ -391,10 +393,14 @@ async def test_a_live_update_keeps_the_cursor_on_the_same_run(
         backend.update_run(int(watched), status="failed", completed_at=clock.now(), exit_code=2)
         await runs_app.poll_changes()
         await loaded(pilot)
-        assert table.keys_in_order[:3] == [str(run.id) for run in reversed(added)]
+        # Below the top row the rows on screen stay: the new runs wait above, counted.
         assert table.highlighted_key == watched
-        assert table.cursor_row == 6
+        assert table.cursor_row == 3
         assert table.get_cell(watched, "status").plain == "✗ failed"
+        assert str(table.border_title).startswith("▲ 3 newer")
+        await pilot.press("g")
+        await loaded(pilot)
+        assert table.keys_in_order[:3] == [str(run.id) for run in reversed(added)]
 
 
 async def test_running_durations_tick(
@@ -598,3 +604,89 @@ async def test_a_reload_and_a_tick_that_change_little_redraw_little(
         assert len(running) >= 3
         assert len(regions) == len(running)  # their duration cells
         assert all(getattr(region, "height", None) == 1 for region in regions)
+
+
+def on_screen(table: RunsTable) -> list[str]:
+    """The keys of the rows on screen, top to bottom."""
+    top = round(table.scroll_y)
+    rows = table.scrollable_content_region.height - 1  # under the header
+    return table.keys_in_order[top : top + rows]
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (a generous bound, never a fixed time)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the condition never held")
+
+
+async def test_runs_arriving_above_the_rows_on_screen_are_announced_and_g_goes_to_them(
+    runs_app: JobdeckApp, backend: FakeBackend, clock: ManualClock
+) -> None:
+    """Review M6: with the cursor below the top row, new runs neither push the rows on
+    screen down nor hide under a title that counts the old total."""
+    async with runs_app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        await runs_app.poll_changes()  # the feed's "now"
+        await pilot.press(*"jjjjj")
+        watched, shown = table.highlighted_key, on_screen(table)
+        clock.advance(timedelta(seconds=30))
+        added = [backend.add_run(template="crm-sync", status="pending") for _ in range(3)]
+        await runs_app.poll_changes()
+        await loaded(pilot)
+        assert on_screen(table) == shown  # the rows on screen did not move
+        assert table.highlighted_key == watched
+        assert str(table.border_title).startswith("▲ 3 newer (g) · Runs 4-")
+        await pilot.press("g")
+        await until(pilot, lambda: "newer" not in str(table.border_title))
+        assert table.cursor_row == 0 and round(table.scroll_y) == 0
+        assert table.keys_in_order[:3] == [str(run.id) for run in reversed(added)]
+
+
+async def test_with_the_cursor_on_the_top_row_it_follows_the_newest_run(
+    runs_app: JobdeckApp, backend: FakeBackend, clock: ManualClock
+) -> None:
+    async with runs_app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        await runs_app.poll_changes()
+        clock.advance(timedelta(seconds=30))
+        added = backend.add_run(template="crm-sync", status="pending")
+        await runs_app.poll_changes()
+        await loaded(pilot)
+        assert table.cursor_row == 0 and table.highlighted_key == str(added.id)
+        assert "newer" not in str(table.border_title)
+
+
+async def test_a_run_arriving_above_the_rows_on_screen_repaints_only_the_border(
+    runs_app: JobdeckApp, backend: FakeBackend, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a slow link a new run must cost its title, not a screenful of rows (M8)."""
+    async with runs_app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot)
+        await runs_app.poll_changes()
+        await pilot.press(*"jjjjj")
+        await until(pilot, lambda: table.cursor_row == 5)
+        await pilot.pause()
+        asked: list[tuple[Region, ...]] = []
+        refresh = Widget.refresh
+
+        def spied(widget: Widget, *regions: Region, **options: Any) -> Any:
+            if widget is table and options.get("repaint", True):
+                asked.append(regions)
+            return refresh(widget, *regions, **options)
+
+        monkeypatch.setattr(Widget, "refresh", spied)
+        backend.add_run(template="crm-sync", status="pending")  # the clock stands still
+        await runs_app.poll_changes()
+        await loaded(pilot)
+        await until(pilot, lambda: str(table.border_title).startswith("▲ 1 newer"))
+        await pilot.pause()
+        assert asked, "the new title was never drawn"
+        assert () not in asked  # never the whole table
+        border_rows = {-table.content_offset.y, table.size.height}  # title and counts
+        regions = [region for regions in asked for region in regions]
+        assert {region.y for region in regions} & border_rows == border_rows
+        # No row on screen is drawn again (a cell rewritten in place may be).
+        assert all(region.width < 20 for region in regions if region.y not in border_rows)

@@ -16,6 +16,7 @@ from console.screens.ledger import LedgerScreen
 from console.screens.run_detail import RunDetailScreen
 from console.screens.schedule_form import ScheduleFormModal
 from console.screens.schedules import SchedulesScreen
+from console.screens.templates import TemplatesScreen
 from console.widgets import KeyedTable
 from console.widgets.countdown import countdown_text, lateness_text, span_text
 from core.backend.fake import FakeBackend
@@ -316,17 +317,14 @@ async def test_2_and_colon_schedules_land_on_the_list_not_a_detail_left_open(
         await pilot.press("x")
         await shows(pilot, RunDetailScreen)
         await pilot.press("1")
-        await settled(pilot)
-        assert type(top(app)).__name__ == "TemplatesScreen"
+        await shows(pilot, TemplatesScreen)
         await pilot.press("2")
-        await settled(pilot)
-        assert isinstance(top(app), SchedulesScreen)
+        await shows(pilot, SchedulesScreen)
         await go_to(pilot, table, "crm-delta")
         await pilot.press("x")
         await shows(pilot, RunDetailScreen)
         await pilot.press("colon", *"templates", "enter")
-        await settled(pilot)
+        await shows(pilot, TemplatesScreen)
         await pilot.press("colon", *"schedules", "enter")
-        await settled(pilot)
-        assert isinstance(top(app), SchedulesScreen)
+        await shows(pilot, SchedulesScreen)
         assert len(app.screen_stack) == 1
