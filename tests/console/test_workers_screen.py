@@ -135,7 +135,7 @@ async def test_workers_show_load_heartbeat_host_and_queues(app: RecordingApp) ->
         theme = app.get_css_variables()
     assert local == [
         "local-1",
-        "running",
+        "▶ running",
         "1/4",
         "2s ago",
         "1318",
@@ -144,7 +144,7 @@ async def test_workers_show_load_heartbeat_host_and_queues(app: RecordingApp) ->
         "ops-1:4242",
         "—",
     ]
-    assert paused[1:3] == ["paused", "0/8"]
+    assert paused[1:3] == ["‖ paused", "0/8"]
     assert paused[-1] == "default, reports"
     assert late.plain == "19s ago"
     assert theme_style(theme, "text-warning") in str(late.spans[0].style)
@@ -302,9 +302,9 @@ async def test_pause_then_resume(app: RecordingApp, backend: FakeBackend) -> Non
         resumed = await worker(backend, "local-1")
         resumed_status = row_texts(workers_table(pilot), "local-1")[1]
     assert before == (True, None)
-    assert (paused.paused, paused_status) == (True, "running · paused")
+    assert (paused.paused, paused_status) == (True, "▶ running · ‖ paused")
     assert after == (None, True)
-    assert (resumed.paused, resumed_status) == (False, "running")
+    assert (resumed.paused, resumed_status) == (False, "▶ running")
 
 
 async def test_drain_asks_first_and_cancel_keeps_the_worker_taking_runs(
@@ -343,7 +343,7 @@ async def test_drain_asks_first_and_cancel_keeps_the_worker_taking_runs(
         "1 run(s) running now; resume (r) takes runs again.",
     ]
     assert (after_cancel.draining, after_escape.draining) == (False, False)
-    assert (drained.draining, status, resume_state) == (True, "running · draining", True)
+    assert (drained.draining, status, resume_state) == (True, "▶ running · ↓ draining", True)
     assert await worker_actions(backend) == ["worker.drain"]
 
 
@@ -445,6 +445,6 @@ async def test_cells_are_text_and_flag_what_needs_a_look(
     assert all(isinstance(cell, Text) for cell in [*run_row, *worker_row])
     assert run_row[1].plain == "[bold]x[/bold]" and not run_row[1].spans
     assert run_row[3].plain == run_row[4].plain == "—"
-    assert [cell.plain for cell in worker_row[1:4]] == ["running · draining", "3/2", "—"]
+    assert [cell.plain for cell in worker_row[1:4]] == ["▶ running · ↓ draining", "3/2", "—"]
     assert theme_style(theme, "text-warning") in str(worker_row[2].spans[0].style)
     assert len(worker_row) == 8  # no queues column
