@@ -178,7 +178,9 @@ class KeyOrder:
             return
         self._started = []
         self._waiting = False
-        self._release()
+        # ...and after the frame that shows it: what the next key does may depend on the
+        # layout (a field that appeared moved the log's lines), as it does typed slowly.
+        app.call_after_refresh(self._release_now)
 
     def _arm_limit(self, number: int) -> None:
         if self._limit is not None:

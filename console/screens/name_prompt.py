@@ -70,8 +70,18 @@ class NamePromptModal(ModalScreen[ResultT | None], Generic[ResultT]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#prompt-ok")
     def action_submit(self) -> None:
-        """Hand the typed name to the caller's action."""
-        self.run_submit(self.query_one("#prompt-input", Input).value.strip())
+        """Hand the typed name to the caller's action (an empty one is refused here)."""
+        name = self.query_one("#prompt-input", Input).value.strip()
+        if not name:
+            self._show_error(f"{self.label}: type a name (escape cancels)")
+            return
+        self.run_submit(name)
+
+    def _show_error(self, message: str) -> None:
+        error = self.query_one("#prompt-error", Static)
+        error.update(message)
+        error.display = True
+        self.query_one("#prompt-input", Input).focus()
 
     @on(Button.Pressed, "#prompt-cancel")
     def action_cancel(self) -> None:
@@ -84,9 +94,6 @@ class NamePromptModal(ModalScreen[ResultT | None], Generic[ResultT]):
         try:
             result = await self.submit(name)
         except JobdeckError as exc:
-            error = self.query_one("#prompt-error", Static)
-            error.update(str(exc))
-            error.display = True
-            self.query_one("#prompt-input", Input).focus()
+            self._show_error(str(exc))
             return
         self.dismiss(result)

@@ -4,7 +4,7 @@ same keys do typed one by one (the review's type-ahead table, console-review.md 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from textual.worker import Worker
 from console.app import JobdeckApp
 from console.key_order import GuardsTypeAhead
 from console.widgets import KeyedTable
+from console.widgets.log_view import LogView
 from core.backend.fake import DEFAULT_START, FakeBackend
 from core.clock import ManualClock
 
@@ -107,20 +108,39 @@ def fingerprint(app: JobdeckApp, backend: FakeBackend) -> dict[str, Any]:
         "writes": [(a.action, a.target_type, a.target_id) for a in backend.store.audit],
         "runs": sorted(backend.store.runs),
         "templates": sorted(t.name for t in backend.store.templates.values()),
+        "newest_run": _newest_run(backend),
     }
 
 
+def _newest_run(backend: FakeBackend) -> tuple[str, dict[str, Any]] | None:
+    runs = backend.store.runs
+    if not runs:
+        return None
+    newest = runs[max(runs)]
+    return newest.job_name, dict(newest.parameters)
+
+
 async def _outcome(
-    setup: Sequence[str], sequence: Sequence[str], *, fast: bool, size: tuple[int, int]
+    setup: Sequence[str],
+    sequence: Sequence[str],
+    *,
+    fast: bool,
+    size: tuple[int, int],
+    prepare: Callable[[FakeBackend], None] | None = None,
 ) -> dict[str, Any]:
     clock = ManualClock(DEFAULT_START)
     backend = FakeBackend.seeded(clock)
+    if prepare is not None:
+        prepare(backend)
     app = JobdeckApp(backend, clock)
     async with app.run_test(size=size) as pilot:
         await settled(pilot)
         await type_slowly(pilot, setup)
         await (type_ahead if fast else type_slowly)(pilot, sequence)
-        return fingerprint(app, backend)
+        outcome = fingerprint(app, backend)
+        for log in app.screen.query(LogView):
+            outcome["log"] = (log.term, log.lines_view.current, len(log.lines_view.matches))
+        return outcome
 
 
 #: (what to do slowly first, the sequence typed ahead, what the slow version shows)
@@ -145,6 +165,11 @@ TYPE_AHEAD_TABLE: list[tuple[str, Sequence[str], Sequence[str], dict[str, Any]]]
     ("field ctrl+u", keys("n"), keys("abc", "ctrl+u", "xyz"), {}),
     ("confirm tab enter", keys("3", "G", "d"), keys("tab", "enter"), {}),
     ("command line escape j", keys("3"), keys(":", "escape", "j"), {}),
+    # x fetches the template, then asks for its parameters: what follows goes to the dialog
+    ("run now, parameters", keys("/weekly", "enter"), keys("x", "ctrl+u", "me@x", "enter"), {}),
+    ("parameters ctrl+u", keys("/weekly", "enter", "x"), keys("ctrl+u", "me@x", "enter"), {}),
+    ("copy prompt", keys("/weekly", "enter", "c"), keys("ctrl+u", "report2", "enter"), {}),
+    ("copy, typed ahead", keys("/weekly", "enter"), keys("c", "ctrl+u", "report2", "enter"), {}),
 ]
 
 
@@ -201,3 +226,40 @@ async def test_the_confirm_dialog_guards_type_ahead_and_answers_keys_typed_after
         runs_before = len(backend.store.runs)
         await type_ahead(pilot, keys("tab", "enter"))  # typed after it was drawn: answers it
         assert len(backend.store.runs) == runs_before - 1
+
+
+async def test_parameters_typed_ahead_after_x_start_the_run_with_them() -> None:
+    outcome = await _outcome(
+        keys("/weekly", "enter"), keys("x", "ctrl+u", "me@x", "enter"), fast=True, size=(120, 40)
+    )
+    assert outcome["newest_run"] == ("weekly-report", {"recipients": "me@x"})
+
+
+async def test_a_copy_named_in_one_write_is_made_and_an_empty_name_is_refused() -> None:
+    outcome = await _outcome(
+        keys("/weekly", "enter"), keys("c", "ctrl+u", "report2", "enter"), fast=True, size=(120, 40)
+    )
+    assert "report2" in outcome["templates"]
+    empty = await _outcome(
+        keys("/weekly", "enter", "c"), keys("ctrl+u", "enter"), fast=True, size=(120, 40)
+    )
+    assert empty["stack"][-1] == "NamePromptModal"  # still asking, with the reason shown
+    assert len(empty["templates"]) == len(outcome["templates"]) - 1
+
+
+def _oops_log(backend: FakeBackend) -> None:
+    newest = max(backend.store.runs)
+    for number in range(40):
+        backend.actions.add_log(newest, f"line {number} {'oops' if number % 7 == 0 else 'ok'}\n")
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [keys("/oops", "enter", "n"), keys("/oops", "enter", "nnn"), keys("/oops", "backspace", "s")],
+)
+async def test_log_search_typed_ahead_finds_the_same_hit(sequence: Sequence[str]) -> None:
+    setup = keys("3", "g", "enter")
+    slow = await _outcome(setup, sequence, fast=False, size=(120, 40), prepare=_oops_log)
+    fast = await _outcome(setup, sequence, fast=True, size=(120, 40), prepare=_oops_log)
+    assert slow["log"][0] == "oops" and slow["log"][2] == 6
+    assert fast == slow
