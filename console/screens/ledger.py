@@ -78,7 +78,7 @@ class LedgerScreen(JobdeckScreen):
         self.occurrences: dict[str, OccurrenceView] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield KeyedTable(id="ledger-table")
+        yield KeyedTable(id="ledger-table", whole_columns=("outcome",))
 
     def on_mount(self) -> None:
         table = self.query_one(KeyedTable)

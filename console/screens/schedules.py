@@ -100,7 +100,7 @@ class SchedulesScreen(JobdeckScreen):
         self._focus_key: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield KeyedTable(id="schedules-table")
+        yield KeyedTable(id="schedules-table", whole_columns=("state", "last"))
         yield Static("", id="schedule-detail", markup=False)
         yield Input(placeholder="filter: name, template, timing…", id="schedules-filter")
 

@@ -118,7 +118,7 @@ class TemplatesScreen(JobdeckScreen):
                 id="templates-filter",
                 compact=True,
             )
-        yield KeyedTable(id="templates-table")
+        yield KeyedTable(id="templates-table", whole_columns=("last_run",))
 
     def on_mount(self) -> None:
         table = self.query_one(KeyedTable)

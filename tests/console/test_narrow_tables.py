@@ -30,8 +30,8 @@ async def settle(pilot: Pilot[int]) -> None:
 
 
 def cut_cells(table: KeyedTable) -> list[str]:
-    """Each cell (header or body) on screen whose text is cut without a `…`, and each column
-    that starts past the table's right edge."""
+    """Each cell (header or body) on screen whose text is cut without a `…`, each status cut
+    at all, and each column that starts past the table's right edge."""
     problems = []
     width = table.scrollable_content_region.width
     top = round(table.scroll_y)
@@ -51,7 +51,11 @@ def cut_cells(table: KeyedTable) -> list[str]:
                 full = table.get_cell(row_key, column.key).plain
             shown = line[max(start, 0) : min(x, width)].strip()
             full = full.strip()
-            if shown != full and not (shown.endswith("…") and full.startswith(shown[:-1].rstrip())):
+            if y and column.key.value in table.whole_columns and shown != full:
+                problems.append(f"{column.label}: the status {full!r} shown as {shown!r}")
+            elif shown != full and not (
+                shown.endswith("…") and full.startswith(shown[:-1].rstrip())
+            ):
                 problems.append(f"{column.label}: {full!r} shown as {shown!r}")
     return problems
 
