@@ -201,3 +201,22 @@ def test_retention_options_on_create_and_update(ok: Run, jd: Run) -> None:
     refused = jd("template", "update", "kept", "--keep-failure", "-1")
     assert refused.code == 2
     assert "retention.keep_failure" in refused.err
+
+
+def test_a_shell_script_string_is_kept_whole_and_runs_as_one_script(ok: Run, jd: Run) -> None:
+    """`--config shell=true` with a string command: `;`, `>&2` and `$(...)` stay as typed."""
+    script = "echo about to fail; echo oops >&2; for i in $(seq 1 2); do echo $i; done; exit 3"
+    ok("template", "create", "failer", "--type", "shell", "--config", "shell=true",
+       "--config", f"command={script}")  # fmt: skip
+    shown = json.loads(ok("template", "show", "failer", "--json").out)
+    assert shown["config"]["command"] == [script]
+    assert shown["config"]["shell"] is True
+    # ...in either order of the options, and on update
+    ok("template", "create", "other", "--type", "shell", "--config", f"command={script}",
+       "--config", "shell=true")  # fmt: skip
+    assert json.loads(ok("template", "show", "other", "--json").out)["config"]["command"] == [
+        script
+    ]
+    ran = jd("template", "run", "failer", "--wait")
+    assert ran.code != 0  # the script's exit 3 fails the run; it does not "complete"
+    assert "failed" in ran.out + ran.err

@@ -21,6 +21,17 @@ class ShellConfig(BaseModel):
     cwd: str | None = Field(default=None, description="working directory")
     env: dict[str, str] = Field(default_factory=dict, description="extra environment variables")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _script_kept_whole(cls, data: Any) -> Any:
+        # With shell=true a string command is the script itself, kept as typed (`;`, `>&2`,
+        # `$(...)` included): it must never go through shlex.
+        if isinstance(data, dict) and data.get("shell") is True:
+            command = data.get("command")
+            if isinstance(command, str):
+                return {**data, "command": [command]}
+        return data
+
     @field_validator("command", mode="before")
     @classmethod
     def _split_string(cls, value: Any) -> Any:
@@ -51,7 +62,7 @@ class ShellConfig(BaseModel):
     @model_validator(mode="after")
     def _script_is_one_string(self) -> ShellConfig:
         if self.shell and len(self.command) != 1:
-            # With shell=true the whole script is one string; re-join what shlex split.
+            # With shell=true and an argv list, the script runs that argv (each item quoted).
             self.command = [shlex.join(self.command)]
         return self
 
