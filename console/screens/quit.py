@@ -28,8 +28,8 @@ class QuitModal(ConfirmModal):
             [
                 *runs,
                 "",
-                "They execute in this console: quitting stops its scheduler, gives them a few",
-                "seconds to finish, then cancels them (recorded as cancelled).",
+                "They execute in this console: quitting stops its scheduler, gives them a"
+                " few seconds to finish, then cancels them (recorded as cancelled).",
                 "Run `jobdeck daemon` to keep jobs running without a console.",
             ],
             confirm_label="Quit and cancel",

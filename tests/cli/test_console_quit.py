@@ -153,3 +153,6 @@ def test_keep_running_answers_no_and_the_console_stays(tmp_path: Path) -> None:
         console.wait_for(r"sleeper", 60, after=mark)
         assert console.process.poll() is None
         assert _run_status(home) == ["running"]
+        console.process.send_signal(signal.SIGTERM)  # (a kill -9 would leave the job behind)
+        console.process.wait(90)
+    until(lambda: not _processes_of(home, console.pid), 30, "every process of the run ended")
