@@ -30,6 +30,8 @@ class Look:
         return f"{self.glyph} {self.label}"
 
 
+#: The foreground's shades a greyed-out state may take, the most muted first.
+_GREYS = ("-darken-2", "-darken-3", "-darken-1", "")
 #: Where a look takes its colour from when every one it names is taken in a theme.
 _SPARE_COLOURS = tuple(
     f"{base}{shade}"
@@ -57,15 +59,18 @@ class Looks:
 
     def colours(self, theme: Mapping[str, str]) -> dict[str, str]:
         """The colour (a Rich style) of each status in ``theme``."""
-        values = tuple(theme.get(name) for name in self._names)
+        values = (theme.get("background"), *(theme.get(name) for name in self._names))
         chosen = self._chosen.get(values)
         if chosen is None:
             chosen, taken = {}, set()
             for key, look in self.looks.items():
-                candidates = (theme_style(theme, n) for n in (*look.colours, *_SPARE_COLOURS))
-                # dim, when the theme has no colour left (an ANSI theme has six)
-                colour = next((c for c in candidates if c and c.lower() not in taken), "dim")
-                taken.add(colour.lower())
+                names = (*look.colours, *_SPARE_COLOURS)
+                free = [c for c in (theme_style(theme, n) for n in names) if c and c not in taken]
+                # the first that reads on the background; dim, when the theme has no colour
+                # left (an ANSI theme has six)
+                readable = [c for c in free if _contrast(c, theme.get("background")) >= 3]
+                colour = next(iter(readable or free), "dim")
+                taken.add(colour)
                 chosen[key] = colour
             if len(self._chosen) > 64:
                 self._chosen.clear()
@@ -78,6 +83,28 @@ class Looks:
         return cell(look.text, f"{look.style} {self.colours(theme)[key]}".strip())
 
 
+def _contrast(colour: str, background: str | None) -> float:
+    """The WCAG contrast ratio of a chosen colour on the theme's background (21 when either
+    is not a plain colour: an ANSI theme's are the terminal's to make readable)."""
+    try:
+        if background is None or not colour.startswith("#"):
+            return 21.0
+        lighter, darker = sorted(
+            (_luminance(Color.parse(colour)), _luminance(Color.parse(background))), reverse=True
+        )
+    except ColorParseError:
+        return 21.0
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: Color) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.r) + 0.7152 * channel(colour.g) + 0.0722 * channel(colour.b)
+
+
 #: How each run status is drawn, in the order their colours are chosen (most needed first).
 RUN_LOOKS = Looks(
     {
@@ -86,8 +113,8 @@ RUN_LOOKS = Looks(
         "running": Look("▶", "running", ("text-primary", "primary", "text-secondary")),
         "timed_out": Look("⏱", "timed out", ("text-warning", "warning", "text-accent"), "bold"),
         "pending": Look("◌", "pending", ("text-secondary", "secondary", "text-accent")),
-        "lost": Look("?", "lost", ("text-accent", "accent", "text-secondary"), "bold"),
-        "cancelled": Look("⊘", "cancelled", ("foreground-darken-2", "foreground-darken-3")),
+        "lost": Look("?", "lost", ("text-accent", "accent", "text-secondary", "error"), "bold"),
+        "cancelled": Look("⊘", "cancelled", tuple(f"foreground{s}" for s in _GREYS)),
     }
 )
 #: How a schedule's state is drawn.
@@ -105,7 +132,7 @@ WORKER_LOOKS = Looks(
         "paused": Look("‖", "paused", ("text-warning", "warning")),
         "draining": Look("↓", "draining", ("text-accent", "accent", "text-secondary")),
         "stopping": Look("■", "stopping", ("text-secondary", "secondary", "text-primary")),
-        "stopped": Look("□", "stopped", ("foreground-darken-2", "foreground-darken-3")),
+        "stopped": Look("□", "stopped", tuple(f"foreground{s}" for s in _GREYS)),
         "created": Look("○", "created", ("text-primary", "primary")),
     }
 )

@@ -54,6 +54,8 @@ async def test_every_run_status_has_its_own_colour_and_glyph_in_every_theme() ->
         assert len(set(zip(colours.values(), glyphs.values(), strict=True))) == len(RUN_STATUSES)
         if not name.startswith("ansi"):  # an ANSI theme has six colours; its seventh is dim
             assert all(colour is not None for colour in colours.values()), (name, colours)
+            chosen = cells.RUN_LOOKS.colours(theme).values()
+            assert min(cells._contrast(c, theme["background"]) for c in chosen) >= 3, name
 
 
 async def test_schedule_worker_and_ledger_states_have_their_own_colour_in_every_theme() -> None:
