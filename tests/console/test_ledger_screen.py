@@ -91,18 +91,18 @@ async def test_ledger_lists_outcomes_newest_first_in_the_schedules_zone(
     async with app.run_test(size=SIZE) as pilot:
         table = await open_ledger(pilot, "nightly-backup")
         assert rows(table) == [
-            ["2026-03-01 02:30:00 EET", "ran", f"#{run_id}", "0.4s", ""],
+            ["2026-03-01 02:30:00 EET", "✓ ran", f"#{run_id}", "0.4s", ""],
             [
                 "2026-02-28 02:30:00 EET",
-                "missed",
+                "✗ missed",
                 "—",
                 "7m 5s",
                 "deadline: found 7m 5s late, start deadline 5m",
             ],
-            ["2026-02-27 02:30:00 EET", "skipped", "—", "—", "paused"],
+            ["2026-02-27 02:30:00 EET", "⊘ skipped", "—", "—", "paused"],
             [
                 "2026-02-26 02:30:00 EET",
-                "coalesced",
+                "≡ coalesced",
                 "—",
                 "—",
                 "catch-up latest: covered by a later run",
