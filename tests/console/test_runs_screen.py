@@ -464,7 +464,7 @@ async def test_cancel_of_a_running_run_asks_the_executor(
         await loaded(pilot)
         run = await backend.get_run(int(table.keys_in_order[2]))
         assert run.status == "running" and run.cancel_reason
-        assert table.get_cell(str(run.id), "status").plain == "running ⊘"
+        assert table.get_cell(str(run.id), "status").plain == "▶ running ⊘"
         assert runs_app.screen.check_action("cancel_run", ()) is None
 
 
