@@ -341,12 +341,12 @@ class JobdeckApp(App[int]):
         if name not in SCREENS:
             self.notify(f"no {name} screen in this build", severity="warning")
             return
-        with self.batch_update():  # the detail left open there is never drawn on the way
-            await self.switch_mode(name)
-            # Each mode keeps its own stack: `2` and `:schedules` mean the list, not a run
-            # opened from it long ago.
-            while len(self.screen_stack) > 1:
-                await self.pop_screen()
+        await self.switch_mode(name)
+        # Each mode keeps its own stack: `2` and `:schedules` mean the list, not a run opened
+        # from it long ago. (Not inside batch_update: a screen slow to go would hold every
+        # frame back while keys still reach it.)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
         if argument and isinstance(self.screen, JobdeckScreen):
             self.screen.apply_argument(argument)
 

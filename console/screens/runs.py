@@ -48,6 +48,9 @@ PAGES_KEPT = 3
 SEARCH_DEBOUNCE = 0.3
 #: A kept window paged to is fetched again this long after it is shown (a few frames).
 REFETCH_AFTER_PAGING = 0.05
+#: Times a live reload asks again when more runs arrived above the rows on screen than it
+#: asked for besides its window.
+WAITING_REFETCHES = 2
 
 
 class RunsScreen(RunControlScreen):
@@ -158,7 +161,7 @@ class RunsScreen(RunControlScreen):
         self._counts_at = 0.0
         self.load_window()
 
-    async def _query(self, cursor: str | None) -> RunQuery:
+    async def _query(self, cursor: str | None, waiting: int = 0) -> RunQuery:
         f = self.filters
         template_ids: tuple[int, ...] = ()
         schedule_ids: tuple[int, ...] = ()
@@ -175,7 +178,7 @@ class RunsScreen(RunControlScreen):
             search=f.search or None,
             sort=SORTS[f.sort],
             descending=f.descending,
-            limit=WINDOW,
+            limit=WINDOW + waiting,
             cursor=cursor,
             with_total=False,  # the counts come from run_counts, at most every COUNTS_SECONDS
         )
@@ -196,8 +199,17 @@ class RunsScreen(RunControlScreen):
         """Fetch the window on screen and show it, keeping the cursor on its run."""
         table = self.query_one(RunsTable)
         try:
-            query = await self._query(self.window_starts[-1])
+            query = await self._query(self.window_starts[-1], len(self.unseen))
             page = await self.backend.list_runs(query)
+            for _ in range(WAITING_REFETCHES):
+                # More runs arrived above the rows on screen than were asked for: ask again
+                # for a whole window besides them, so the rows shown stay as many (a table
+                # one row shorter draws its whole scrollbar again).
+                waiting = len(self._waiting(page))
+                if not page.next_cursor or len(page.items) - waiting >= WINDOW:
+                    break
+                query = await self._query(self.window_starts[-1], min(waiting, WINDOW))
+                page = await self.backend.list_runs(query)
             if not page.items and len(self.window_starts) > 1:
                 # The runs of this window went away (cleared, filtered out): step back.
                 self.window_starts.pop()
@@ -232,17 +244,10 @@ class RunsScreen(RunControlScreen):
         (``▲ 3 newer``), until `g` (or moving up past the top row) shows them.
         """
         table = self.query_one(RunsTable)
-        following = table.cursor_row <= 0 and len(self.window_starts) == 1
-        shown = set(table.keys_in_order)
-        top_key = self._top_key(table)
+        following = self._following()
+        self.unseen = self._waiting(page)
         self.runs = {str(run.id): run for run in page.items}
         self.next_cursor = page.next_cursor
-        if self._cursor_to or following or top_key not in self.runs:
-            self.unseen.clear()
-        else:
-            order = list(self.runs)
-            top = order.index(top_key)
-            self.unseen = {key for key in order[:top] if key not in shown or key in self.unseen}
         self._show_runs()
         if self._cursor_to and table.row_count:
             table.move_cursor(row=0 if self._cursor_to == "first" else table.row_count - 1)
@@ -251,6 +256,23 @@ class RunsScreen(RunControlScreen):
         self._cursor_to = None
         self._show_title()
         self.update_bindings()
+
+    def _following(self) -> bool:
+        """Whether the cursor is on the top row of the newest window (following the newest)."""
+        return self.query_one(RunsTable).cursor_row <= 0 and len(self.window_starts) == 1
+
+    def _waiting(self, page: RunPage) -> set[str]:
+        """The runs of ``page`` that wait above the rows on screen: new since the table was
+        shown (or waiting already) and above its top row, unless the cursor follows the
+        newest or paging moves it."""
+        table = self.query_one(RunsTable)
+        order = [str(run.id) for run in page.items]
+        top_key = self._top_key(table)
+        if self._cursor_to or self._following() or top_key not in order:
+            return set()
+        shown = set(table.keys_in_order)
+        above = order[: order.index(top_key)]
+        return {key for key in above if key not in shown or key in self.unseen}
 
     @staticmethod
     def _top_key(table: RunsTable) -> str | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-from rich.cells import get_character_cell_size
+from rich.cells import cell_len, get_character_cell_size
 from textual.geometry import Region, Size
 from textual.strip import Strip
 
@@ -110,11 +110,8 @@ class ChangedLinesOnly(_Base):
             return
         regions = []
         if titles != self._drawn_titles:
+            regions += self._title_regions(self._drawn_titles, titles)
             self._drawn_titles = titles
-            left, top = self.content_offset
-            width, height = self.outer_size
-            # The border's top and bottom rows, where the titles are (outside the lines).
-            regions += [Region(-left, -top, width, 1), Region(-left, height - top - 1, width, 1)]
         for y in range(size.height):
             strip = self.render_line(y)
             if strip == self._drawn_strips.get(y):
@@ -134,6 +131,31 @@ class ChangedLinesOnly(_Base):
                 regions.append(Region(0, y, 1, 1))
         if regions:
             super().refresh(*regions)
+
+    def _title_regions(
+        self, drawn: tuple[object, object], titles: tuple[object, object]
+    ) -> list[Region]:
+        """Where the titles that changed are, on the border's top and bottom rows (outside
+        the lines): as wide as the longer of the old and new text, from the side it is
+        aligned to."""
+        left, top = self.content_offset
+        width, height = self.outer_size
+        styles = self.styles
+        regions = []
+        rows = (-top, height - top - 1)
+        aligns = (styles.border_title_align, styles.border_subtitle_align)
+        for old, new, y, align in zip(drawn, titles, rows, aligns, strict=True):
+            if old == new:
+                continue
+            # The text, a space either side, and the corner and edge before it.
+            wide = min(width, max(cell_len(str(old or "")), cell_len(str(new or ""))) + 6)
+            if align == "left":
+                regions.append(Region(-left, y, wide, 1))
+            elif align == "right":
+                regions.append(Region(width - wide - left, y, wide, 1))
+            else:
+                regions.append(Region(-left, y, width, 1))
+        return regions
 
 
 def cells_of(strip: Strip) -> list[Cell]:
