@@ -56,3 +56,26 @@ def test_import_linter_contract_forbids_ui_in_core() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'source_modules = ["core"]' in text
     assert 'forbidden_modules = ["console", "textual", "rich"]' in text
+
+
+def test_no_private_module_of_a_library_is_imported() -> None:
+    """Public API only: an upgrade of Textual (or any library) must not silently change what
+    we draw, so no `textual._x` (or any `lib._x`) module is imported by the product."""
+    import ast
+
+    offenders = []
+    sources = [*(ROOT / "core").rglob("*.py"), *(ROOT / "console").rglob("*.py")]
+    assert len(sources) > 50
+    for path in sources:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                top, *rest = name.split(".")
+                if top not in ("core", "console") and any(p.startswith("_") for p in rest):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert not offenders

@@ -18,8 +18,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual._segment_tools import line_crop
-from textual._types import SegmentLines
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.coordinate import Coordinate
@@ -30,6 +28,9 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from console.widgets.cell_lines import cell_line, simple
 from console.widgets.column_fit import fitted_widths
+
+#: The lines of a row, each a list of segments (Textual's own alias is private).
+SegmentLines = list[list[Segment]]
 
 
 class LineTable(DataTable[Text]):
@@ -223,7 +224,7 @@ class LineTable(DataTable[Text]):
                 row_key, line_no, base_style, cursor_location=cursor, hover_location=hover
             )
             segments = list(chain.from_iterable(fixed))  # a label (no fixed columns here)
-            segments += line_crop(list(chain.from_iterable(scrollable)), x1, x2, width)
+            segments += list(Strip(list(chain.from_iterable(scrollable))).crop(x1, x2))
             strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
             self._lines_drawn[key] = strip
         return strip

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
 from core.storage.types import UTCDateTime
 
 #: Every table builds its pydantic validator and serializer on first use, not at import: most
 #: processes never validate a row through them (the console's start is 10 ms shorter).
-LAZY = SQLModelConfig(defer_build=True)
+LAZY: Any = ConfigDict(defer_build=True)  # (SQLModel types it by a private alias)
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Any:
