@@ -14,13 +14,14 @@ from console.key_order import GuardsTypeAhead
 class ConfirmModal(GuardsTypeAhead, ModalScreen[bool]):
     """Ask before a destructive action; `escape` and the focused button both mean no.
 
-    Only keys typed once it is drawn answer it (``GuardsTypeAhead``), and no letter moves to
-    the destructive button: tab or an arrow, then enter.
+    Only keys typed once it is drawn answer it (``GuardsTypeAhead``): `y`, or tab or an arrow
+    to the destructive button, then enter; `n` and escape say no.
     """
 
     CSS_PATH = "confirm.tcss"
     BINDINGS = [
-        Binding("escape", "answer(False)", "Cancel", id="confirm.cancel"),
+        Binding("escape,n", "answer(False)", "Cancel", id="confirm.cancel"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("left", "app.focus_previous", "Previous", show=False, id="confirm.left"),
         Binding("right", "app.focus_next", "Next", show=False, id="confirm.right"),
     ]

@@ -164,6 +164,8 @@ TYPE_AHEAD_TABLE: list[tuple[str, Sequence[str], Sequence[str], dict[str, Any]]]
     ("field backspace", keys("n"), keys("abc", "backspace", "d"), {}),
     ("field ctrl+u", keys("n"), keys("abc", "ctrl+u", "xyz"), {}),
     ("confirm tab enter", keys("3", "G", "d"), keys("tab", "enter"), {}),
+    ("confirm y", keys("3", "G", "d"), keys("y", "j"), {}),
+    ("confirm n", keys("3", "G", "d"), keys("n", "j"), {}),
     ("command line escape j", keys("3"), keys(":", "escape", "j"), {}),
     # x fetches the template, then asks for its parameters: what follows goes to the dialog
     ("run now, parameters", keys("/weekly", "enter"), keys("x", "ctrl+u", "me@x", "enter"), {}),
@@ -205,11 +207,12 @@ async def test_a_destructive_confirm_ignores_keys_typed_before_it_was_drawn() ->
     # `d` opens "delete run?"; a tab and an enter that arrived with it were typed before the
     # operator could have read the question: they must not delete the run.
     # (G: the oldest run of the window, which has ended and so can be deleted)
-    slow = await _outcome(keys("3", "G"), keys("d", "tab", "enter"), fast=False, size=(120, 40))
-    assert [w for w in slow["writes"] if w[0] == "run.delete"]  # typed slowly, it deletes
-    outcome = await _outcome(keys("3", "G"), keys("d", "tab", "enter"), fast=True, size=(120, 40))
-    assert not [w for w in outcome["writes"] if w[0] == "run.delete"]
-    assert outcome["stack"][-1] == "ConfirmModal"
+    for answer in (keys("tab", "enter"), keys("y")):
+        slow = await _outcome(keys("3", "G"), ["d", *answer], fast=False, size=(120, 40))
+        assert [w for w in slow["writes"] if w[0] == "run.delete"]  # typed slowly, it deletes
+        fast = await _outcome(keys("3", "G"), ["d", *answer], fast=True, size=(120, 40))
+        assert not [w for w in fast["writes"] if w[0] == "run.delete"]
+        assert fast["stack"][-1] == "ConfirmModal"
 
 
 async def test_the_confirm_dialog_guards_type_ahead_and_answers_keys_typed_after() -> None:
