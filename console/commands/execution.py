@@ -84,8 +84,8 @@ async def run_template(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print_json(final)
     else:
-        detail = f": {final.error_message}" if final.error_message else ""
-        sys.stderr.write(f"run {final.id} {final.status}{clean(detail)}\n")
+        detail = f": {clean(final.error_message)}" if final.error_message else ""
+        sys.stderr.write(f"run {final.id} {final.status}{detail}\n")
     return 0 if final.status == "completed" or not args.wait else 1
 
 

@@ -220,3 +220,10 @@ def test_a_shell_script_string_is_kept_whole_and_runs_as_one_script(ok: Run, jd:
     ran = jd("template", "run", "failer", "--wait")
     assert ran.code != 0  # the script's exit 3 fails the run; it does not "complete"
     assert "failed" in ran.out + ran.err
+
+
+def test_a_run_that_ends_is_reported_without_a_stray_dash(ok: Run, jd: Run) -> None:
+    ok("template", "create", "hello", "--type", "shell", "--config", "command=true")
+    ran = jd("template", "run", "hello", "--wait")
+    assert ran.code == 0
+    assert ran.err.strip().splitlines()[-1].endswith("completed")  # not "completed-"
