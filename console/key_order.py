@@ -81,7 +81,6 @@ class KeyOrder:
         #: the limit passed: held keys go on whether or not the screen is ready
         self._forced = False
         self._draw_asked: weakref.WeakSet[Screen[object]] = weakref.WeakSet()
-        self.dropped = 0
         #: the field the last keys were typed into, until a wait shows it has taken them
         self._typed_into: Widget | None = None
         #: the workers the binding being waited for started, and the screens it found
@@ -109,21 +108,18 @@ class KeyOrder:
         if isinstance(screen, GuardsTypeAhead) and (
             screen.drawn_at is None or event.time < screen.drawn_at
         ):
-            self.dropped += 1
             app.bell()
             return True
         focused = app.focused
-        consumed = focused is not None and focused.check_consume_key(event.key, event.character)
-        active = screen.active_bindings.get(event.key)
-        runs_binding = (
-            active is not None and active.enabled and (active.binding.priority or not consumed)
-        )
-        if not runs_binding:
-            # Typed into a field, or a key without a binding here: Textual hands it to the
-            # focused widget (which handles it, or nothing happens, as before).
-            self._typed_into = focused if consumed else self._typed_into
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            # Typed into a field: Textual hands it over in order with the rest (no binding of
+            # an ancestor applies to a key the field consumes; Textual runs the field's own
+            # priority bindings itself), so no binding lookup for every character typed.
+            self._typed_into = focused
             return False
-        assert active is not None
+        active = screen.active_bindings.get(event.key)
+        if active is None or not active.enabled:
+            return False  # no binding here: the widget gets it (and may handle it), as before
         if self._typed_into is not None:
             # What was typed into a field is still in its queue: a binding (enter submitting
             # the field, backspace) waits until the field has taken it.
